@@ -1,0 +1,344 @@
+"""The backend contract: everything that differs between databases lives in a
+``Backend`` subclass, so business code never asks which database it is on.
+
+A backend owns
+- the peewee ``Database`` (connection, pragmas or pool) with driver errors
+  translated into ``azora_store.errors`` at the boundary;
+- dialect traits as class attributes (feature toggles, as peewee's Database);
+- the DDL that peewee has no DSL for: triggers, views, full-text structures.
+  These methods are part of migration history: a released migration calls
+  them, so never change what one returns; add a new method for a new shape;
+- the migration lock, schema introspection, settings and plans for ``doctor``.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import peewee
+
+from ..errors import (
+    AzoraError,
+    ConfigurationError,
+    Conflict,
+    DatabaseBusy,
+    InsufficientFunds,
+    InvalidTransition,
+    ValidationError,
+)
+from ..models.catalogue import Catalogue, catalogue
+
+# Triggers report business-rule violations as "azora|<code>|<field>|<message>"
+# (invalid transitions: "azora|invalid_transition|<entity>|<from>|<to>").
+APP_ERROR_MARK = "azora|"
+_APP_ERRORS: dict[str, type[AzoraError]] = {
+    "validation": ValidationError,
+    "conflict": Conflict,
+    "insufficient_funds": InsufficientFunds,
+}
+
+
+def app_error(message: str) -> AzoraError | None:
+    """The package error a trigger raised, parsed from the driver's message."""
+    start = message.find(APP_ERROR_MARK)
+    if start < 0:
+        return None
+    parts = message[start:].splitlines()[0].split("|")
+    code = parts[1] if len(parts) > 1 else ""
+    if code == "invalid_transition" and len(parts) >= 5:
+        return InvalidTransition(parts[2], parts[3] or None, parts[4])
+    cls = _APP_ERRORS.get(code, Conflict)
+    field_name = parts[2] if len(parts) > 2 and parts[2] else None
+    text = "|".join(parts[3:]) if len(parts) > 3 else message[start:]
+    return cls(text, field=field_name, rule=code)
+
+
+@dataclass(frozen=True)
+class DatabaseURL:
+    """A parsed ``scheme://user:password@host:port/database?option=value`` URL."""
+
+    raw: str
+    scheme: str
+    username: str | None = None
+    password: str | None = None
+    host: str | None = None
+    port: int | None = None
+    database: str = ""
+    options: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, url: str) -> DatabaseURL:
+        if not isinstance(url, str) or "://" not in url:
+            raise ConfigurationError(
+                f"{url!r} is not a database URL: use sqlite:///path/to/file.db or "
+                "postgresql://user@host:5432/dbname")
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError as exc:
+            raise ConfigurationError(
+                f"{url!r} is not a valid database URL ({exc}): use sqlite:///path/to/file.db "
+                "or postgresql://user@host:5432/dbname") from None
+        scheme = parts.scheme.lower()
+        if not scheme:
+            raise ConfigurationError(f"{url!r} has no scheme: start it with sqlite:// or "
+                                     "postgresql://")
+        path = unquote(parts.path)
+        return cls(raw=url, scheme=scheme,
+                   username=unquote(parts.username) if parts.username else None,
+                   password=unquote(parts.password) if parts.password else None,
+                   host=parts.hostname, port=port, database=path[1:] if path else "",
+                   options=dict(parse_qsl(parts.query, keep_blank_values=True)))
+
+    def redacted(self) -> str:
+        """The URL with its password hidden, safe for logs and ``doctor``."""
+        if not self.password:
+            return self.raw
+        return self.raw.replace(f":{self.password}@", ":***@", 1)
+
+
+def take_options(url: DatabaseURL, known: dict[str, Callable[[str], Any]]) -> dict[str, Any]:
+    """Convert the URL's query options with ``known`` converters; refuse the rest."""
+    unknown = sorted(set(url.options) - set(known))
+    if unknown:
+        raise ConfigurationError(
+            f"unknown option(s) {', '.join(unknown)} in {url.redacted()}: "
+            f"{url.scheme} accepts {', '.join(sorted(known))}")
+    values = {}
+    for name, raw in url.options.items():
+        try:
+            values[name] = known[name](raw)
+        except ValueError:
+            raise ConfigurationError(f"option {name}={raw!r} in {url.redacted()} is not "
+                                     "a valid value") from None
+    return values
+
+
+class TranslatingDatabase:
+    """Mixin for a peewee ``Database``: every driver error leaves as a package error.
+
+    peewee already wraps driver exceptions in ``peewee.*Error`` (keeping the
+    driver's as ``.orig``); the backend turns those into ``azora_store.errors``
+    with the field and rule named.
+    """
+
+    backend: Backend
+
+    def _translated(self, exc: Exception) -> AzoraError:
+        return self.backend.translate_error(exc)
+
+    def execute_sql(self, sql, params=None):
+        try:
+            return super().execute_sql(sql, params)
+        except (peewee.PeeweeException, *self.backend.driver_errors) as exc:
+            raise self._translated(exc) from exc
+
+    def execute(self, query, **context_options):
+        try:
+            return super().execute(query, **context_options)
+        except AzoraError as error:
+            raise self.backend.explain_failure(query, error) from error.__cause__
+
+    def connect(self, reuse_if_open=False):
+        try:
+            return super().connect(reuse_if_open)
+        except (peewee.PeeweeException, *self.backend.driver_errors) as exc:
+            raise self._translated(exc) from exc
+
+    def begin(self, *args, **kwargs):
+        try:
+            return super().begin(*args, **kwargs)
+        except (peewee.PeeweeException, *self.backend.driver_errors) as exc:
+            raise self._translated(exc) from exc
+
+    def commit(self):
+        try:
+            return super().commit()
+        except (peewee.PeeweeException, *self.backend.driver_errors) as exc:
+            raise self._translated(exc) from exc
+
+
+def wait_for_lock(try_acquire: Callable[[], bool], what: str, timeout: float,
+                  on_wait: Callable[[str], None] | None = None) -> None:
+    """Call ``try_acquire`` until it returns True, saying once that we wait."""
+    deadline = time.monotonic() + timeout
+    told = False
+    delay = 0.05
+    while not try_acquire():
+        if time.monotonic() >= deadline:
+            raise DatabaseBusy(f"gave up after {timeout:.0f}s waiting for {what}")
+        if not told and on_wait is not None:
+            on_wait(f"waiting for {what} ...")
+            told = True
+        time.sleep(delay)
+        delay = min(delay * 2, 1.0)
+
+
+class Backend(ABC):
+    """One database dialect. Subclasses set the traits and implement the hooks."""
+
+    #: Name shown by ``doctor`` and used in test ids.
+    name: ClassVar[str]
+    #: Driver exception classes that may escape peewee's own wrapping.
+    driver_errors: ClassVar[tuple[type[BaseException], ...]] = ()
+
+    # Feature toggles: business code reads these, never the backend's name.
+    #: Row locks with SKIP LOCKED exist (Postgres); otherwise the database
+    #: serialises writers (SQLite's single IMMEDIATE writer).
+    supports_skip_locked: ClassVar[bool] = False
+    #: How many shards the sync counters use (1 where writers never run at once).
+    counter_shards: ClassVar[int] = 1
+
+    def __init__(self, url: DatabaseURL):
+        self.url = url
+        self.catalogue: Catalogue = catalogue()
+        self.db = self.create_database()
+        self.db.backend = self
+
+    # -- connection and errors -------------------------------------------------
+
+    @abstractmethod
+    def create_database(self) -> peewee.Database:
+        """Build the configured peewee Database (not yet connected)."""
+
+    @abstractmethod
+    def translate_error(self, exc: BaseException) -> AzoraError:
+        """Turn a peewee/driver exception into the package's error class."""
+
+    def explain_failure(self, query: Any, error: AzoraError) -> AzoraError:
+        """Hook to enrich an error with facts only the query knows (SQLite FKs)."""
+        return error
+
+    def close(self) -> None:
+        if not self.db.is_closed():
+            self.db.close()
+
+    @abstractmethod
+    def migration_lock(self, on_wait: Callable[[str], None] | None = None
+                       ) -> AbstractContextManager[None]:
+        """Hold a lock that only one migration runner at a time can have."""
+
+    # -- DDL the ORM cannot express ----------------------------------------------
+
+    def execute_script(self, statements: Sequence[str]) -> None:
+        for statement in statements:
+            self.db.execute_sql(statement)
+
+    @abstractmethod
+    def updated_at_triggers(self, tables: Sequence[str]) -> list[str]:
+        """Keep ``updated_at`` current on every UPDATE of these tables."""
+
+    @abstractmethod
+    def drop_updated_at_triggers(self, tables: Sequence[str]) -> list[str]: ...
+
+    @abstractmethod
+    def append_only_triggers(self, tables: Sequence[str]) -> list[str]:
+        """Refuse UPDATE and DELETE (and TRUNCATE where it exists) on these tables."""
+
+    @abstractmethod
+    def drop_append_only_triggers(self, tables: Sequence[str]) -> list[str]: ...
+
+    @abstractmethod
+    def transfer_balance_trigger(self) -> list[str]:
+        """Apply each inserted transfer to both account balances."""
+
+    @abstractmethod
+    def drop_transfer_balance_trigger(self) -> list[str]: ...
+
+    @abstractmethod
+    def job_search_ddl(self) -> list[str]:
+        """Create and fill the full-text structure over OPEN jobs."""
+
+    @abstractmethod
+    def drop_job_search_ddl(self) -> list[str]: ...
+
+    # Dialect hooks used by the shared view definitions below.
+    @abstractmethod
+    def sql_date(self, column: str) -> str:
+        """An expression giving the calendar day of a timestamp column."""
+
+    @abstractmethod
+    def sql_json_object_agg(self, key: str, value: str) -> str:
+        """An aggregate building a JSON object (as text) from key/value pairs."""
+
+    def views_ddl(self) -> list[str]:
+        """The analytics views, written once with dialect hooks."""
+        day_created = self.sql_date("created_at")
+        day_closed = self.sql_date("closed_at")
+        earnings = self.sql_json_object_agg("w.currency", "w.total")
+        return [
+            f"""CREATE VIEW job_analytics AS
+SELECT day, currency,
+       SUM(created) AS jobs_created,
+       SUM(completed) AS jobs_completed,
+       SUM(cancelled) AS jobs_cancelled,
+       SUM(budget_created) AS budget_created_minor,
+       SUM(budget_completed) AS budget_completed_minor
+FROM (
+    SELECT {day_created} AS day, currency, 1 AS created, 0 AS completed, 0 AS cancelled,
+           budget_minor AS budget_created, 0 AS budget_completed
+    FROM jobs WHERE deleted_at IS NULL
+    UNION ALL
+    SELECT {day_closed}, currency, 0, 1, 0, 0, budget_minor
+    FROM jobs WHERE status = 'COMPLETED' AND closed_at IS NOT NULL AND deleted_at IS NULL
+    UNION ALL
+    SELECT {day_closed}, currency, 0, 0, 1, 0, 0
+    FROM jobs WHERE status = 'CANCELLED' AND closed_at IS NOT NULL AND deleted_at IS NULL
+) AS events
+GROUP BY day, currency""",
+            f"""CREATE VIEW user_stats AS
+SELECT u.id AS user_id,
+       (SELECT COUNT(*) FROM enrollments e WHERE e.user_id = u.id) AS enrollments,
+       (SELECT COUNT(*) FROM enrollments e
+         WHERE e.user_id = u.id AND e.status = 'COMPLETED') AS courses_completed,
+       (SELECT COUNT(*) FROM jobs j
+         WHERE j.client_id = u.id AND j.deleted_at IS NULL) AS jobs_posted,
+       (SELECT COUNT(*) FROM jobs j
+         WHERE j.freelancer_id = u.id AND j.status = 'COMPLETED') AS jobs_completed,
+       (SELECT COUNT(*) FROM applications a WHERE a.freelancer_id = u.id) AS applications,
+       (SELECT COUNT(*) FROM reviews r WHERE r.reviewee_id = u.id) AS reviews_received,
+       (SELECT ROUND(AVG(r.rating), 2) FROM reviews r
+         WHERE r.reviewee_id = u.id) AS average_rating,
+       COALESCE((SELECT {earnings} FROM (
+           SELECT a.currency AS currency, SUM(t.amount_minor) AS total
+           FROM accounts a JOIN transfers t ON t.to_account_id = a.id
+           WHERE a.owner_id = u.id AND a.kind = 'WALLET' AND t.kind = 'ESCROW_RELEASE'
+           GROUP BY a.currency) AS w), '{{}}') AS earnings
+FROM users u
+WHERE u.deleted_at IS NULL""",
+            """CREATE VIEW ledger_postings AS
+SELECT t.transaction_id, t.id AS transfer_id, t.from_account_id AS account_id,
+       -t.amount_minor AS amount_minor, t.currency
+FROM transfers t
+UNION ALL
+SELECT t.transaction_id, t.id, t.to_account_id, t.amount_minor, t.currency
+FROM transfers t""",
+        ]
+
+    def drop_views_ddl(self) -> list[str]:
+        return ["DROP VIEW IF EXISTS ledger_postings", "DROP VIEW IF EXISTS user_stats",
+                "DROP VIEW IF EXISTS job_analytics"]
+
+    # -- introspection ---------------------------------------------------------
+
+    @abstractmethod
+    def schema_snapshot(self) -> dict[str, Any]:
+        """Tables (columns with type and nullability, checks, foreign keys),
+        indexes, triggers and views, normalised for comparison."""
+
+    @abstractmethod
+    def settings(self) -> dict[str, str]:
+        """The server settings or pragmas that matter, for ``doctor``."""
+
+    @abstractmethod
+    def explain(self, sql: str, params: Sequence[Any] = ()) -> list[str]:
+        """The plan of one statement, one line per step."""
+
+    @abstractmethod
+    def server_version(self) -> str: ...

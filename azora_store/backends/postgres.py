@@ -1,0 +1,329 @@
+"""PostgreSQL (production): psycopg 3 through a bounded connection pool.
+
+The driver is optional (``pip install 'azora_store[pg]'``); this module
+imports without it so that asking for a Postgres URL can say what to install.
+Every session runs in UTC with parallel query off: the four target queries are
+short index walks where parallel workers only add start-up latency.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import peewee
+from playhouse.pool import MaxConnectionsExceeded, PooledPostgresqlDatabase
+
+from .. import jsonutil
+from ..errors import (
+    AzoraError,
+    ConfigurationError,
+    DatabaseBusy,
+    DatabaseError,
+    DatabaseUnavailable,
+    SchemaOutOfDate,
+    ValidationError,
+)
+from .base import Backend, TranslatingDatabase, app_error, take_options, wait_for_lock
+
+try:  # the optional driver
+    import psycopg
+    from psycopg.types.json import set_json_loads
+except ImportError:  # pragma: no cover - exercised by a subprocess test
+    psycopg = None
+
+NOW = "(now() AT TIME ZONE 'UTC')"
+MIGRATION_LOCK_KEY = 7_240_183_201  # pg_advisory_lock key of the migration runner
+MIGRATION_LOCK_TIMEOUT = 600.0
+SESSION_OPTIONS = "-c timezone=UTC -c max_parallel_workers_per_gather=0"
+
+#: Options a URL may carry, e.g. ``postgresql://u@h/db?max_connections=40``.
+URL_OPTIONS: dict[str, Callable[[str], Any]] = {
+    "max_connections": int,  # pool size per process
+    "pool_timeout": float,  # seconds to wait for a free pooled connection
+    "stale_timeout": int,  # seconds before an idle connection is recycled
+    "connect_timeout": int,
+    "statement_timeout": int,  # milliseconds, 0 = none
+    "application_name": str,
+    "sslmode": str,
+}
+# Connection-lost messages after which one retry on a fresh connection is safe
+# (outside a transaction only).
+_CONNECTION_LOST = ("server closed the connection", "connection already closed",
+                    "terminating connection", "the connection is closed",
+                    "consuming input failed", "connection is lost")
+
+
+if psycopg is not None:
+    class _Cursor(psycopg.Cursor):
+        """peewee passes ``()`` for "no parameters"; psycopg would then read every
+        ``%`` in the SQL (``LIKE '%@%'`` in a CHECK) as a placeholder."""
+
+        def execute(self, query, params=None, **kwargs):
+            return super().execute(query, params or None, **kwargs)
+
+
+class AzoraPostgresDatabase(TranslatingDatabase, PooledPostgresqlDatabase):
+    def _initialize_connection(self, conn):
+        if not getattr(conn, "_azora_ready", False):
+            conn.cursor_factory = _Cursor
+            # JSON numbers that are not integers come back as Decimal, never float.
+            set_json_loads(jsonutil.loads, conn)
+            conn._azora_ready = True
+
+    def execute_sql(self, sql, params=None):
+        try:
+            return super().execute_sql(sql, params)
+        except DatabaseUnavailable:
+            if self.in_transaction():
+                raise
+            # The server restarted or dropped us: pooled connections are stale.
+            self.close()
+            self.close_idle()
+            return super().execute_sql(sql, params)
+
+
+class PostgresBackend(Backend):
+    name = "postgresql"
+    driver_errors = (MaxConnectionsExceeded, *((psycopg.Error,) if psycopg else ()))
+    supports_skip_locked = True
+    counter_shards = 16
+
+    def create_database(self) -> peewee.Database:
+        if psycopg is None:
+            raise ConfigurationError(
+                "PostgreSQL support needs the psycopg driver: pip install 'azora_store[pg]'")
+        if not self.url.database:
+            raise ConfigurationError(f"{self.url.redacted()} names no database: use "
+                                     "postgresql://user@host:5432/dbname")
+        options = take_options(self.url, URL_OPTIONS)
+        session = SESSION_OPTIONS
+        if options.get("statement_timeout"):
+            session += f" -c statement_timeout={options['statement_timeout']}"
+        connect = {"host": self.url.host or "127.0.0.1", "port": self.url.port or 5432,
+                   "user": self.url.username, "password": self.url.password,
+                   "connect_timeout": options.get("connect_timeout", 5),
+                   "application_name": options.get("application_name", "azora_store"),
+                   "options": session}
+        if "sslmode" in options:
+            connect["sslmode"] = options["sslmode"]
+        self.pool_size = options.get("max_connections", 20)
+        self.pool_timeout = options.get("pool_timeout", 10.0)
+        return AzoraPostgresDatabase(
+            self.url.database, prefer_psycopg3=True,
+            max_connections=self.pool_size, timeout=self.pool_timeout,
+            stale_timeout=options.get("stale_timeout", 300),
+            **{k: v for k, v in connect.items() if v is not None})
+
+    # -- errors ----------------------------------------------------------------
+
+    def translate_error(self, exc: BaseException) -> AzoraError:
+        orig = getattr(exc, "orig", exc)
+        if isinstance(orig, MaxConnectionsExceeded):
+            return DatabaseBusy(f"all {self.pool_size} pooled connections stayed busy for "
+                                f"{self.pool_timeout:g}s; raise ?max_connections= or "
+                                "?pool_timeout= in the URL")
+        sqlstate = getattr(orig, "sqlstate", None) or ""
+        diag = getattr(orig, "diag", None)
+        message = (getattr(diag, "message_primary", None) or str(orig)).strip()
+        constraint = getattr(diag, "constraint_name", None)
+        if sqlstate == "P0001":
+            return app_error(message) or DatabaseError(message)
+        if sqlstate == "23505":
+            return self.catalogue.by_constraint(constraint) or self.catalogue.unique(
+                getattr(diag, "table_name", "") or "", _key_columns(orig))
+        if sqlstate == "23514":
+            return self.catalogue.by_constraint(constraint) or ValidationError(
+                f"a CHECK constraint failed: {constraint}", rule="check")
+        if sqlstate == "23502":
+            return self.catalogue.not_null(diag.table_name, diag.column_name)
+        if sqlstate == "23503":
+            deleted = re.match(r'update or delete on table "(\w+)"', message)
+            if deleted:
+                return self.catalogue.still_referenced(deleted.group(1))
+            return self.catalogue.by_constraint(constraint) or self.catalogue.missing_reference(
+                None, None)
+        if sqlstate in ("40001", "40P01", "55P03"):
+            return DatabaseBusy(f"the transaction collided with another one ({message}); "
+                                "retry it")
+        if sqlstate == "57014":
+            return DatabaseBusy(f"the statement was cancelled: {message}")
+        if sqlstate in ("42P01", "42703", "42883"):
+            return SchemaOutOfDate(f"{message}: the schema is missing or older than this "
+                                   "code; run `azora-store init`")
+        if sqlstate.startswith("22"):
+            return ValidationError(f"invalid value: {message}", rule="type")
+        if sqlstate.startswith("08") or sqlstate.startswith("57P") or (
+                psycopg is not None and isinstance(orig, psycopg.OperationalError)
+                and not sqlstate):
+            return DatabaseUnavailable(f"cannot reach PostgreSQL at {self.url.redacted()}: "
+                                       f"{message}")
+        if any(text in message for text in _CONNECTION_LOST):
+            return DatabaseUnavailable(f"lost the connection to PostgreSQL: {message}")
+        return DatabaseError(f"PostgreSQL error {sqlstate}: {message}")
+
+    # -- locks -----------------------------------------------------------------
+
+    @contextmanager
+    def migration_lock(self, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+        """A session advisory lock: a second runner waits, then finds nothing to do.
+        Each migration still commits on its own, so a failure keeps earlier ones."""
+        self.db.connect(reuse_if_open=True)
+
+        def try_lock() -> bool:
+            return bool(self.db.execute_sql("SELECT pg_try_advisory_lock(%s)",
+                                            (MIGRATION_LOCK_KEY,)).fetchone()[0])
+
+        wait_for_lock(try_lock, "another migration runner (advisory lock)",
+                      MIGRATION_LOCK_TIMEOUT, on_wait)
+        try:
+            yield
+        finally:
+            self.db.execute_sql("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
+
+    # -- DDL -------------------------------------------------------------------
+
+    def updated_at_triggers(self, tables: Sequence[str]) -> list[str]:
+        return [f"""CREATE FUNCTION azora_set_updated_at() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at THEN
+        NEW.updated_at := {NOW};
+    END IF;
+    RETURN NEW;
+END $$"""] + [f'CREATE TRIGGER trg_{table}_updated_at BEFORE UPDATE ON "{table}" '
+              "FOR EACH ROW EXECUTE FUNCTION azora_set_updated_at()" for table in tables]
+
+    def drop_updated_at_triggers(self, tables: Sequence[str]) -> list[str]:
+        return [f'DROP TRIGGER IF EXISTS trg_{table}_updated_at ON "{table}"'
+                for table in tables] + ["DROP FUNCTION IF EXISTS azora_set_updated_at()"]
+
+    def append_only_triggers(self, tables: Sequence[str]) -> list[str]:
+        statements = ["""CREATE FUNCTION azora_refuse_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'azora|conflict||% is append-only: % is refused', TG_TABLE_NAME, TG_OP;
+END $$"""]
+        for table in tables:
+            statements += [
+                f'CREATE TRIGGER trg_{table}_append_only BEFORE UPDATE OR DELETE ON "{table}" '
+                "FOR EACH ROW EXECUTE FUNCTION azora_refuse_change()",
+                f'CREATE TRIGGER trg_{table}_no_truncate BEFORE TRUNCATE ON "{table}" '
+                "FOR EACH STATEMENT EXECUTE FUNCTION azora_refuse_change()",
+            ]
+        return statements
+
+    def drop_append_only_triggers(self, tables: Sequence[str]) -> list[str]:
+        return [statement for table in tables for statement in (
+            f'DROP TRIGGER IF EXISTS trg_{table}_append_only ON "{table}"',
+            f'DROP TRIGGER IF EXISTS trg_{table}_no_truncate ON "{table}"',
+        )] + ["DROP FUNCTION IF EXISTS azora_refuse_change()"]
+
+    def transfer_balance_trigger(self) -> list[str]:
+        return [
+            f"""CREATE FUNCTION azora_apply_transfer() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    -- One statement for both accounts: rows are locked in index order, so two
+    -- opposite transfers cannot deadlock on each other.
+    UPDATE accounts
+       SET balance_minor = balance_minor + CASE WHEN id = NEW.to_account_id
+                                                THEN NEW.amount_minor
+                                                ELSE -NEW.amount_minor END,
+           updated_at = {NOW}
+     WHERE id IN (NEW.from_account_id, NEW.to_account_id);
+    RETURN NULL;
+END $$""",
+            "CREATE TRIGGER trg_transfers_apply AFTER INSERT ON transfers "
+            "FOR EACH ROW EXECUTE FUNCTION azora_apply_transfer()",
+        ]
+
+    def drop_transfer_balance_trigger(self) -> list[str]:
+        return ["DROP TRIGGER IF EXISTS trg_transfers_apply ON transfers",
+                "DROP FUNCTION IF EXISTS azora_apply_transfer()"]
+
+    def job_search_ddl(self) -> list[str]:
+        return [
+            "ALTER TABLE jobs ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ("
+            "setweight(to_tsvector('english', coalesce(title, '')), 'A') || "
+            "setweight(to_tsvector('english', coalesce(description, '')), 'B')) STORED",
+            "CREATE INDEX ix_jobs_search ON jobs USING GIN (search_vector) "
+            "WHERE status = 'OPEN' AND deleted_at IS NULL",
+        ]
+
+    def drop_job_search_ddl(self) -> list[str]:
+        return ["DROP INDEX IF EXISTS ix_jobs_search",
+                "ALTER TABLE jobs DROP COLUMN IF EXISTS search_vector"]
+
+    def sql_date(self, column: str) -> str:
+        return f"({column})::date"
+
+    def sql_json_object_agg(self, key: str, value: str) -> str:
+        return f"json_object_agg({key}, {value})::text"
+
+    # -- introspection ---------------------------------------------------------
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        return list(self.db.execute_sql(sql, params).fetchall())
+
+    def schema_snapshot(self) -> dict[str, Any]:
+        tables: dict[str, Any] = {}
+        for table, column, dtype, length, nullable, default, generated in self._rows(
+                "SELECT table_name, column_name, udt_name, character_maximum_length, "
+                "is_nullable, column_default, generation_expression "
+                "FROM information_schema.columns WHERE table_schema = current_schema() "
+                "AND table_name IN (SELECT tablename FROM pg_tables "
+                "WHERE schemaname = current_schema())"):
+            entry = tables.setdefault(table, {"columns": {}, "constraints": {}})
+            entry["columns"][column] = {
+                "type": dtype + (f"({length})" if length else ""),
+                "nullable": nullable == "YES", "default": default, "generated": generated}
+        for table, name, definition in self._rows(
+                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+                "FROM pg_constraint WHERE connamespace = current_schema()::regnamespace "
+                "AND conrelid <> 0"):
+            tables.setdefault(table.strip('"'), {"columns": {}, "constraints": {}})[
+                "constraints"][name] = definition
+        return {
+            "tables": tables,
+            "indexes": {name: (table, definition) for table, name, definition in self._rows(
+                "SELECT tablename, indexname, indexdef FROM pg_indexes "
+                "WHERE schemaname = current_schema()")},
+            "triggers": {name: (table.strip('"'), definition)
+                         for table, name, definition in self._rows(
+                "SELECT tgrelid::regclass::text, tgname, pg_get_triggerdef(oid) "
+                "FROM pg_trigger WHERE NOT tgisinternal")},
+            "views": {name: ("", " ".join(definition.split())) for name, definition in
+                      self._rows("SELECT viewname, definition FROM pg_views "
+                                 "WHERE schemaname = current_schema()")},
+            "functions": {name: ("", definition) for name, definition in self._rows(
+                "SELECT proname, pg_get_functiondef(oid) FROM pg_proc "
+                "WHERE pronamespace = current_schema()::regnamespace")},
+        }
+
+    def settings(self) -> dict[str, str]:
+        names = ("server_version", "max_connections", "shared_buffers", "work_mem",
+                 "effective_cache_size", "synchronous_commit", "autovacuum", "TimeZone",
+                 "max_parallel_workers_per_gather", "default_transaction_isolation",
+                 "statement_timeout")
+        values = {name: str(self.db.execute_sql(f"SHOW {name}").fetchone()[0])
+                  for name in names}
+        values["pool"] = (f"max_connections={self.pool_size} per process, "
+                          f"wait up to {self.pool_timeout:g}s")
+        return values
+
+    def explain(self, sql: str, params: Sequence[Any] = ()) -> list[str]:
+        return [row[0] for row in self._rows("EXPLAIN " + sql, params)]
+
+    def server_version(self) -> str:
+        return str(self.db.execute_sql("SHOW server_version").fetchone()[0])
+
+
+def _key_columns(orig: BaseException) -> list[str]:
+    """Column names from 'Key (a, b)=(...) already exists.' (values are dropped:
+    they may be personal data)."""
+    detail = getattr(getattr(orig, "diag", None), "message_detail", None) or ""
+    match = re.match(r"Key \(([^)]*)\)=", detail)
+    return [c.strip() for c in match.group(1).split(",")] if match else []

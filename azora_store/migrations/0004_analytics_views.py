@@ -1,0 +1,10 @@
+"""Views: JobAnalytics (per day and currency), UserStats (per user), and
+ledger_postings (every transfer as a debit and a credit leg)."""
+
+
+def up(migrator, db):
+    db.backend.execute_script(db.backend.views_ddl())
+
+
+def down(migrator, db):
+    db.backend.execute_script(db.backend.drop_views_ddl())

@@ -1,0 +1,89 @@
+"""All azora_store models, grouped by domain.
+
+``TABLES`` lists the table models in dependency order (parents first);
+``VIEWS`` the read-only view models. ``Store`` binds both to its database.
+"""
+
+from __future__ import annotations
+
+from .analytics import JobAnalytics, UserStats, ViewModel
+from .base import BaseModel
+from .compliance import (
+    AMLCheck,
+    DocumentType,
+    KYCStatus,
+    KYCVerification,
+    RiskLevel,
+    SecurityEvent,
+    Severity,
+)
+from .learning import Course, CourseStatus, Enrollment, EnrollmentStatus
+from .ledger import (
+    Account,
+    AccountKind,
+    IdempotencyKey,
+    LedgerTransaction,
+    TransactionKind,
+    Transfer,
+)
+from .marketplace import (
+    Application,
+    ApplicationStatus,
+    Currency,
+    Dispute,
+    DisputeStatus,
+    EntityType,
+    Escrow,
+    EscrowStatus,
+    Job,
+    JobSkill,
+    JobStatus,
+    Milestone,
+    MilestoneStatus,
+    Review,
+    SkillLevel,
+    SkillVerification,
+    StateTransition,
+)
+from .sync import ConsumedEvent, EventLog, ServiceSync, SyncCounter, SyncOperation, SyncStatus
+from .users import User, UserRole
+
+TABLES: tuple[type[BaseModel], ...] = (
+    User,
+    Course,
+    Enrollment,
+    Job,
+    JobSkill,
+    Application,
+    Escrow,
+    Milestone,
+    Review,
+    SkillVerification,
+    Dispute,
+    StateTransition,
+    Account,
+    LedgerTransaction,
+    Transfer,
+    IdempotencyKey,
+    KYCVerification,
+    AMLCheck,
+    SecurityEvent,
+    ServiceSync,
+    EventLog,
+    SyncCounter,
+    ConsumedEvent,
+)
+VIEWS: tuple[type[ViewModel], ...] = (JobAnalytics, UserStats)
+ALL_MODELS: tuple[type[BaseModel], ...] = TABLES + VIEWS
+
+__all__ = [
+    "ALL_MODELS", "TABLES", "VIEWS",
+    "AMLCheck", "Account", "AccountKind", "Application", "ApplicationStatus", "BaseModel",
+    "ConsumedEvent", "Course", "CourseStatus", "Currency", "Dispute", "DisputeStatus",
+    "DocumentType", "Enrollment", "EnrollmentStatus", "EntityType", "Escrow", "EscrowStatus",
+    "EventLog", "IdempotencyKey", "Job", "JobAnalytics", "JobSkill", "JobStatus",
+    "KYCStatus", "KYCVerification", "LedgerTransaction", "Milestone", "MilestoneStatus",
+    "Review", "RiskLevel", "SecurityEvent", "ServiceSync", "Severity", "SkillLevel",
+    "SkillVerification", "StateTransition", "SyncCounter", "SyncOperation", "SyncStatus",
+    "TransactionKind", "Transfer", "User", "UserRole", "UserStats",
+]

@@ -1,0 +1,55 @@
+"""``Store``: the database handle, its backend and the services built on it.
+
+One store per process: opening a store binds the package's models to its
+database, as a peewee application binds its models at start-up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .backends import open_backend
+from .backends.base import Backend
+from .migrations import Migrations, Report
+from .models import ALL_MODELS
+
+
+class Store:
+    def __init__(self, backend: Backend):
+        self.backend = backend
+        self.db = backend.db
+        self.db.bind(ALL_MODELS)
+
+    @property
+    def url(self) -> str:
+        return self.backend.url.redacted()
+
+    @property
+    def migrations(self) -> Migrations:
+        return Migrations(self.backend)
+
+    def migrate(self, report: Report | None = None) -> list[str]:
+        """Bring the schema to the newest version; returns the migrations applied."""
+        return self.migrations.up(report=report or (lambda _: None))
+
+    def atomic(self) -> Any:
+        """A transaction (or a savepoint inside one). On SQLite it is IMMEDIATE."""
+        return self.db.atomic()
+
+    def close(self) -> None:
+        self.backend.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Store {self.backend.name} {self.url}>"
+
+
+def open_store(url: str | None = None) -> Store:
+    """Open the database at ``url`` (default: $AZORA_DATABASE_URL, then
+    ``sqlite:///azora.db``). Call ``store.migrate()`` to create or upgrade it."""
+    return Store(open_backend(url))
