@@ -130,20 +130,14 @@ class TranslatingDatabase:
 
     backend: Backend
 
-    def _translated(self, exc: Exception) -> AzoraError:
-        return self.backend.translate_error(exc)
+    def _translated(self, exc: Exception, sql: str = "", params: Any = None) -> AzoraError:
+        return self.backend.translate_error(exc, sql, params)
 
     def execute_sql(self, sql, params=None):
         try:
             return super().execute_sql(sql, params)
         except (peewee.PeeweeException, *self.backend.driver_errors) as exc:
-            raise self._translated(exc) from exc
-
-    def execute(self, query, **context_options):
-        try:
-            return super().execute(query, **context_options)
-        except AzoraError as error:
-            raise self.backend.explain_failure(query, error) from error.__cause__
+            raise self._translated(exc, sql, params) from exc
 
     def connect(self, reuse_if_open=False):
         try:
@@ -208,12 +202,13 @@ class Backend(ABC):
         """Build the configured peewee Database (not yet connected)."""
 
     @abstractmethod
-    def translate_error(self, exc: BaseException) -> AzoraError:
-        """Turn a peewee/driver exception into the package's error class."""
+    def translate_error(self, exc: BaseException, sql: str = "", params: Any = None
+                        ) -> AzoraError:
+        """Turn a peewee/driver exception raised by ``sql`` into a package error."""
 
-    def explain_failure(self, query: Any, error: AzoraError) -> AzoraError:
-        """Hook to enrich an error with facts only the query knows (SQLite FKs)."""
-        return error
+    def database_exists(self) -> bool:
+        """Whether the database is already there (checked without creating it)."""
+        return True
 
     def close(self) -> None:
         if not self.db.is_closed():

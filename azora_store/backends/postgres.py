@@ -117,9 +117,15 @@ class PostgresBackend(Backend):
             stale_timeout=options.get("stale_timeout", 300),
             **{k: v for k, v in connect.items() if v is not None})
 
+    def close(self) -> None:
+        """Return this thread's connection and close every pooled one."""
+        super().close()
+        self.db.close_all()
+
     # -- errors ----------------------------------------------------------------
 
-    def translate_error(self, exc: BaseException) -> AzoraError:
+    def translate_error(self, exc: BaseException, sql: str = "", params: Any = None
+                        ) -> AzoraError:
         orig = getattr(exc, "orig", exc)
         if isinstance(orig, MaxConnectionsExceeded):
             return DatabaseBusy(f"all {self.pool_size} pooled connections stayed busy for "

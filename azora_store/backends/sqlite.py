@@ -80,9 +80,13 @@ class SqliteBackend(Backend):
                                    timeout=pragmas["busy_timeout"] / 1000,
                                    check_same_thread=False)
 
+    def database_exists(self) -> bool:
+        return self.path == ":memory:" or os.path.exists(self.path)
+
     # -- errors ----------------------------------------------------------------
 
-    def translate_error(self, exc: BaseException) -> AzoraError:
+    def translate_error(self, exc: BaseException, sql: str = "", params: Any = None
+                        ) -> AzoraError:
         orig = getattr(exc, "orig", exc)
         message = str(orig)
         found = app_error(message)
@@ -105,9 +109,7 @@ class SqliteBackend(Backend):
             pairs = [part.strip().partition(".") for part in detail.split(",")]
             return self.catalogue.unique(pairs[0][0], [column for _, _, column in pairs])
         if code == "SQLITE_CONSTRAINT_FOREIGNKEY" or message.startswith("FOREIGN KEY"):
-            # SQLite does not say which key: explain_failure finds it from the query.
-            return ValidationError("a reference points to a row that does not exist",
-                                   rule="foreign_key")
+            return self._explain_foreign_key(sql, params or ())
         if code in ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_BUSY_SNAPSHOT") or \
                 "database is locked" in message:
             return DatabaseBusy("the SQLite database is locked by another writer for longer "
@@ -119,39 +121,37 @@ class SqliteBackend(Backend):
             return DatabaseUnavailable(f"cannot open SQLite database {self.path}: {message}")
         return DatabaseError(f"SQLite error: {message}")
 
-    def explain_failure(self, query: Any, error: AzoraError) -> AzoraError:
-        if error.rule != "foreign_key" or error.field is not None:
-            return error
-        model = getattr(query, "model", None)
-        if model is None:
-            return error
-        if isinstance(query, peewee.Delete):
-            return self.catalogue.still_referenced(model._meta.table_name)
-        values = getattr(query, "_update", None) or getattr(query, "_insert", None)
-        rows = values if isinstance(values, list) else [values]
-        for row in rows:
-            if isinstance(row, dict):
+    def _explain_foreign_key(self, sql: str, params: Sequence[Any]) -> AzoraError:
+        """SQLite does not say which foreign key failed. On this (rare) error
+        path, read the statement's columns and values and look each reference up."""
+        deleted = _DELETE.match(sql)
+        if deleted:
+            return self.catalogue.still_referenced(deleted.group(1))
+        table, rows = _written_rows(sql, params)
+        model = self.catalogue.models.get(table or "")
+        if model is not None:
+            for row in rows:
                 found = self._missing_reference(model, row)
                 if found is not None:
                     return found
-        return error
+        return ValidationError("a reference points to a row that does not exist",
+                               rule="foreign_key")
 
-    def _missing_reference(self, model: Any, row: dict) -> AzoraError | None:
-        """Which foreign key of ``row`` points nowhere (only on the error path)."""
-        by_column = {f.column_name: f.db_value(v) for f, v in row.items()
-                     if isinstance(f, peewee.Field) and not isinstance(v, peewee.Node)}
+    def _missing_reference(self, model: Any, row: dict[str, Any]) -> AzoraError | None:
+        table = model._meta.table_name
         for field in model._meta.refs:
-            value = by_column.get(field.column_name)
+            value = row.get(field.column_name)
             if value is None:
                 continue
-            target = field.rel_model
-            if not target.select().where(field.rel_field == value).exists():
-                return self.catalogue.by_constraint(f"fk_{model._meta.table_name}_"
-                                                    f"{field.column_name}")
+            target = field.rel_model._meta
+            if self.db.execute_sql(f'SELECT 1 FROM "{target.table_name}" WHERE '
+                                   f'"{field.rel_field.column_name}" = ?', (value,)
+                                   ).fetchone() is None:
+                return self.catalogue.by_constraint(f"fk_{table}_{field.column_name}")
         for constraint in model._meta.constraints or ():
             if not isinstance(constraint, CompositeForeignKey):
                 continue
-            values = [by_column.get(column) for column in constraint.columns]
+            values = [row.get(column) for column in constraint.columns]
             if any(v is None for v in values):
                 continue
             where = " AND ".join(f'"{c}" = ?' for c in constraint.ref_columns)
@@ -319,6 +319,35 @@ END""",
 
     def server_version(self) -> str:
         return sqlite3.sqlite_version
+
+
+_DELETE = re.compile(r'\s*DELETE\s+FROM\s+"?(\w+)"?', re.IGNORECASE)
+_INSERT = re.compile(r'\s*INSERT\s+INTO\s+"?(\w+)"?\s*\(([^)]*)\)\s*VALUES\s*', re.IGNORECASE)
+_UPDATE = re.compile(r'\s*UPDATE\s+"?(\w+)"?\s+SET\s+(.*?)\s+(WHERE|RETURNING|$)',
+                     re.IGNORECASE | re.DOTALL)
+_ASSIGNMENT = re.compile(r'^"?(\w+)"?\s*=\s*\?$')
+
+
+def _written_rows(sql: str, params: Sequence[Any]) -> tuple[str | None, list[dict[str, Any]]]:
+    """(table, rows as column -> value) of a parameterised INSERT or simple UPDATE."""
+    params = list(params)
+    insert = _INSERT.match(sql)
+    if insert:
+        columns = [c.strip().strip('"') for c in insert.group(2).split(",")]
+        if not columns or len(params) % len(columns):
+            return None, []
+        return insert.group(1), [dict(zip(columns, params[i:i + len(columns)], strict=True))
+                                 for i in range(0, len(params), len(columns))]
+    update = _UPDATE.match(sql)
+    if update:
+        row = {}
+        for position, assignment in enumerate(update.group(2).split(",")):
+            matched = _ASSIGNMENT.match(assignment.strip())
+            if matched is None or position >= len(params):
+                return update.group(1), []
+            row[matched.group(1)] = params[position]
+        return update.group(1), [row]
+    return None, []
 
 
 def _normalise(sql: str) -> str:

@@ -1,0 +1,194 @@
+"""``azora-store``: the command line (click).
+
+Every command takes ``--db URL`` (default: $AZORA_DATABASE_URL, then
+sqlite:///azora.db). Errors the package raises on purpose are printed as one
+line and exit with status 1 (2 for configuration errors); anything else is a
+bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from .backends import DEFAULT_URL, URL_ENV
+from .errors import AzoraError, ConfigurationError
+
+
+def db_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--db URL`` to a command and hand it an open Store as ``store``."""
+
+    @click.option("--db", "url", envvar=URL_ENV, default=DEFAULT_URL, show_default=True,
+                  metavar="URL", help=f"Database URL (or ${URL_ENV}).")
+    @functools.wraps(command)
+    def wrapper(url: str, **kwargs: Any) -> Any:
+        from .store import open_store
+
+        store = open_store(url)
+        try:
+            return command(store=store, **kwargs)
+        finally:
+            store.close()
+
+    return wrapper
+
+
+def echo_err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+class AzoraGroup(click.Group):
+    """Turns the package's own errors into one readable line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AzoraError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(2 if isinstance(exc, ConfigurationError) else 1)
+
+
+@click.group(cls=AzoraGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="azora_store")
+def cli() -> None:
+    """azora_store: the Azora marketplace's storage engine (SQLite or PostgreSQL).
+
+    \b
+    Quick start:
+      azora-store demo                       # the whole story on SQLite
+      azora-store init --db postgresql://postgres@127.0.0.1:5432/azora
+    """
+
+
+# -- schema ------------------------------------------------------------------------
+
+
+@cli.command()
+@db_option
+def init(store: Any) -> None:
+    """Create the database or upgrade it to the newest schema.
+
+    Safe to run at every start-up and from several processes at once: a lock
+    makes each migration apply exactly once.
+
+    \b
+    Example:
+      azora-store init --db sqlite:///azora.db
+    """
+    applied = store.migrate(report=echo_err)
+    latest = store.migrations.latest()
+    if applied:
+        click.echo(f"{store.url}: applied {len(applied)} migration(s); schema is at {latest}")
+    else:
+        click.echo(f"{store.url}: schema is up to date ({latest})")
+
+
+@cli.group()
+def migrate() -> None:
+    """Apply, revert, list or create schema migrations.
+
+    \b
+    Example:
+      azora-store migrate status
+      azora-store migrate down --steps 1
+    """
+
+
+@migrate.command("up")
+@click.option("--to", "target", metavar="NAME", help="Stop after this migration.")
+@db_option
+def migrate_up(store: Any, target: str | None) -> None:
+    """Apply pending migrations (all, or through --to NAME).
+
+    \b
+    Example:
+      azora-store migrate up --to 0003_ledger_and_audit_triggers
+    """
+    applied = store.migrations.up(target=target, report=echo_err)
+    click.echo(f"applied {len(applied)} migration(s)" if applied else "nothing to apply")
+
+
+@migrate.command("down")
+@click.option("--steps", type=click.IntRange(min=1), default=1, show_default=True,
+              help="How many of the newest migrations to revert.")
+@click.option("--to", "target", metavar="NAME", help="Revert everything applied after NAME.")
+@click.option("--all", "everything", is_flag=True, help="Revert every migration (drops all).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@db_option
+def migrate_down(store: Any, steps: int, target: str | None, everything: bool,
+                 yes: bool) -> None:
+    """Revert migrations (the newest one by default). Reverting 0001 drops every table.
+
+    \b
+    Example:
+      azora-store migrate down --to 0001_initial
+      azora-store migrate down --all --yes
+    """
+    if everything and target:
+        raise ConfigurationError("use either --all or --to NAME, not both")
+    to = "zero" if everything else target
+    if not yes and (everything or target == "0001_initial" or to == "zero"):
+        click.confirm(f"This deletes data in {store.url}. Continue?", abort=True)
+    reverted = store.migrations.down(steps=steps, to=to, report=echo_err)
+    click.echo(f"reverted {len(reverted)} migration(s)" if reverted else "nothing to revert")
+
+
+@migrate.command("status")
+@db_option
+def migrate_status(store: Any) -> None:
+    """List migrations with the time each was applied. Exits 1 if any is pending.
+
+    \b
+    Example:
+      azora-store migrate status --db postgresql://postgres@127.0.0.1/azora
+    """
+    rows = store.migrations.status()
+    for row in rows:
+        mark = "x" if row.applied else " "
+        when = row.applied_at.strftime("%Y-%m-%d %H:%M:%S") if row.applied_at else "pending"
+        click.echo(f"[{mark}] {row.name:<40} {when}")
+    if any(not row.applied for row in rows):
+        sys.exit(1)
+
+
+@migrate.command("new")
+@click.argument("name")
+@db_option
+def migrate_new(store: Any, name: str) -> None:
+    """Write the next numbered migration file with empty up() and down().
+
+    \b
+    Example:
+      azora-store migrate new add_badges
+    """
+    click.echo(store.migrations.new(name))
+
+
+@cli.command()
+@db_option
+def doctor(store: Any) -> None:
+    """Show the backend, server version, the settings that matter, pending
+    migrations, and warnings about anything risky.
+
+    \b
+    Example:
+      azora-store doctor --db postgresql://postgres@127.0.0.1:5432/azora
+    """
+    from .doctor import diagnose
+
+    report = diagnose(store)
+    click.echo(report.render())
+    if report.problems:
+        sys.exit(1)
+
+
+def main() -> None:
+    cli(prog_name="azora-store")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

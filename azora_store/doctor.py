@@ -1,0 +1,75 @@
+"""``azora-store doctor``: what is this database, and is anything off?"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import AzoraError
+
+# (setting, bad value, why) per backend name: values that break a promise.
+_SETTING_WARNINGS: dict[str, list[tuple[str, str, str]]] = {
+    "sqlite": [
+        ("journal_mode", "delete", "readers block writers; use journal_mode=wal"),
+        ("synchronous", "0", "synchronous=off can lose committed transactions on a crash"),
+        ("foreign_keys", "0", "foreign keys are not enforced"),
+    ],
+    "postgresql": [
+        ("autovacuum", "off", "the outbox and other hot tables bloat without vacuum; turn "
+                              "autovacuum on (or run VACUUM after `sync prune`)"),
+        ("synchronous_commit", "off", "committed transactions can be lost on a crash"),
+    ],
+}
+
+
+@dataclass
+class Report:
+    sections: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def render(self) -> str:
+        lines = []
+        for title, rows in self.sections:
+            lines.append(title)
+            width = max((len(k) for k, _ in rows), default=0)
+            lines.extend(f"  {key:<{width}}  {value}" for key, value in rows)
+        lines.extend(f"WARNING: {text}" for text in self.warnings)
+        lines.extend(f"PROBLEM: {text}" for text in self.problems)
+        if not self.warnings and not self.problems:
+            lines.append("OK: nothing to report")
+        return "\n".join(lines)
+
+
+def diagnose(store: Any) -> Report:
+    report = Report()
+    backend = store.backend
+    if not backend.database_exists():
+        report.sections.append(("database", [("backend", backend.name), ("url", store.url)]))
+        report.problems.append(f"there is no database at {store.url} yet: run `azora-store init`")
+        return report
+    try:
+        version = backend.server_version()
+    except AzoraError as exc:
+        report.problems.append(str(exc))
+        report.sections.append(("database", [("backend", backend.name), ("url", store.url)]))
+        return report
+    report.sections.append(("database", [("backend", backend.name), ("version", version),
+                                         ("url", store.url)]))
+    settings = backend.settings()
+    report.sections.append(("settings", sorted(settings.items())))
+    for name, bad, why in _SETTING_WARNINGS.get(backend.name, []):
+        if settings.get(name, "").lower() == bad:
+            report.warnings.append(f"{name}={bad}: {why}")
+
+    states = store.migrations.status()
+    applied = [s for s in states if s.applied]
+    pending = [s.name for s in states if not s.applied]
+    report.sections.append(("schema", [
+        ("migrations", f"{len(applied)} of {len(states)} applied"),
+        ("newest applied", applied[-1].name if applied else "none"),
+        ("pending", ", ".join(pending) if pending else "none"),
+    ]))
+    if pending:
+        report.problems.append(f"{len(pending)} migration(s) pending: run `azora-store init`")
+    return report

@@ -1,0 +1,96 @@
+"""The CLI: each command works on both backends, has an example in its help,
+and appears in the README (docs kept honest, as sqlite-utils does)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from azora_store.cli import cli
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def all_commands(group: click.Group = cli, prefix: str = "") -> list[tuple[str, click.Command]]:
+    found = []
+    for name, command in sorted(group.commands.items()):
+        path = f"{prefix} {name}".strip()
+        found.append((path, command))
+        if isinstance(command, click.Group):
+            found.extend(all_commands(command, path))
+    return found
+
+
+@pytest.mark.parametrize("path, command", all_commands(), ids=lambda v: str(v))
+def test_every_command_has_help_with_an_example(path: str, command: click.Command) -> None:
+    result = CliRunner().invoke(cli, [*path.split(), "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Example" in result.output, f"`azora-store {path} --help` shows no example"
+    if not isinstance(command, click.Group):
+        assert "--db URL" in result.output
+
+
+@pytest.mark.parametrize("path", [p for p, c in all_commands()])
+def test_every_command_is_in_the_readme(path: str) -> None:
+    assert f"azora-store {path}" in README.read_text(), f"README does not mention {path}"
+
+
+def test_init_status_down_doctor(empty_url: str) -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["init", "--db", empty_url])
+    assert result.exit_code == 0, result.output
+    assert "applied 5 migration(s)" in result.output
+
+    result = runner.invoke(cli, ["init", "--db", empty_url])
+    assert "up to date" in result.output
+
+    result = runner.invoke(cli, ["migrate", "status", "--db", empty_url])
+    assert result.exit_code == 0 and result.output.count("[x]") == 5
+
+    result = runner.invoke(cli, ["migrate", "down", "--db", empty_url])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["migrate", "status", "--db", empty_url])
+    assert result.exit_code == 1 and "pending" in result.output
+
+    result = runner.invoke(cli, ["doctor", "--db", empty_url])
+    assert result.exit_code == 1 and "1 migration(s) pending" in result.output
+
+    result = runner.invoke(cli, ["migrate", "up", "--db", empty_url])
+    assert result.exit_code == 0
+    result = runner.invoke(cli, ["doctor", "--db", empty_url])
+    assert result.exit_code == 0, result.output
+    assert "pending         none" in result.output
+
+
+def test_destructive_down_asks_first(empty_url: str) -> None:
+    runner = CliRunner()
+    runner.invoke(cli, ["init", "--db", empty_url])
+    result = runner.invoke(cli, ["migrate", "down", "--all", "--db", empty_url], input="n\n")
+    assert result.exit_code == 1 and "Aborted" in result.output
+    result = runner.invoke(cli, ["migrate", "status", "--db", empty_url])
+    assert result.exit_code == 0
+
+
+def test_errors_are_one_line_with_exit_status(tmp_path) -> None:
+    result = CliRunner().invoke(cli, ["init", "--db", "nope://x"])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: no backend for URL scheme 'nope'")
+    result = CliRunner().invoke(cli, ["doctor", "--db", f"sqlite:///{tmp_path}/none.db"])
+    assert result.exit_code == 1 and "run `azora-store init`" in result.output
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_migrate_new_writes_a_skeleton(tmp_path, monkeypatch) -> None:
+    import azora_store.migrations as migrations
+
+    monkeypatch.setattr(migrations, "DIRECTORY", str(tmp_path))
+    monkeypatch.setattr(migrations.Migrations.__init__, "__defaults__", (str(tmp_path),))
+    result = CliRunner().invoke(cli, ["migrate", "new", "add badges",
+                                      "--db", f"sqlite:///{tmp_path}/x.db"])
+    assert result.exit_code == 0, result.output
+    created = Path(result.output.strip())
+    assert created.name == "0001_add_badges.py"
+    assert "def down(migrator, db)" in created.read_text()

@@ -1,0 +1,103 @@
+"""The package surface: light import, backend plugins, clear URL errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from importlib.metadata import entry_points
+
+import pytest
+
+from azora_store import ConfigurationError, open_store
+from azora_store.backends import ENTRY_POINT_GROUP, available_schemes, backend_class, register
+from azora_store.backends.sqlite import SqliteBackend
+
+
+def run_python(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_import_loads_no_database_driver() -> None:
+    result = run_python(
+        "import sys, azora_store\n"
+        "heavy = ('psycopg', 'psycopg2', 'peewee')\n"
+        "print([m for m in sys.modules if m.split('.')[0] in heavy])")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_postgres_url_without_driver_says_what_to_install(tmp_path) -> None:
+    # Hide psycopg as if the [pg] extra were not installed; SQLite keeps working.
+    result = run_python(
+        "import sys\n"
+        "sys.modules['psycopg'] = None\n"
+        "from azora_store import open_store, ConfigurationError\n"
+        f"open_store('sqlite:///{tmp_path}/ok.db').migrate()\n"
+        "try:\n"
+        "    open_store('postgresql://postgres@127.0.0.1/x')\n"
+        "except ConfigurationError as exc:\n"
+        "    print(exc)\n")
+    assert result.returncode == 0, result.stderr
+    assert "pip install 'azora_store[pg]'" in result.stdout
+
+
+@pytest.mark.parametrize("url, phrase", [
+    ("garbage", "is not a database URL"),
+    ("mysql://root@localhost/db", "no backend for URL scheme 'mysql'"),
+    ("sqlite://azora.db", "three slashes"),
+    ("sqlite:////no/such/dir/a.db", "does not exist"),
+    ("sqlite:///a.db?journal=wal", "unknown option(s) journal"),
+    ("sqlite:///a.db?busy_timeout=soon", "busy_timeout='soon'"),
+    ("postgresql://u@h:99999/db", "not a valid database URL"),
+    ("postgresql://u@h/db?pool=5", "unknown option(s) pool"),
+])
+def test_bad_urls_say_what_to_do(url: str, phrase: str, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigurationError) as raised:
+        open_store(url)
+    assert phrase in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+def test_default_url_comes_from_environment(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("AZORA_DATABASE_URL", f"sqlite:///{tmp_path}/env.db")
+    with open_store() as store:
+        assert store.url.endswith("env.db")
+    monkeypatch.delenv("AZORA_DATABASE_URL")
+    monkeypatch.chdir(tmp_path)
+    with open_store() as store:
+        assert store.url == "sqlite:///azora.db"
+
+
+def test_built_in_backends_register_as_entry_points() -> None:
+    names = {entry.name for entry in entry_points(group=ENTRY_POINT_GROUP)}
+    assert {"sqlite", "postgresql"} <= names
+    assert backend_class("sqlite") is SqliteBackend
+    assert backend_class("postgresql").name == "postgresql"
+
+
+def test_a_plugin_backend_is_found_by_its_scheme(tmp_path) -> None:
+    class EdgeBackend(SqliteBackend):
+        """A third-party backend: SQLite with another scheme and its own pragma."""
+
+        name = "edge"
+
+    register("edge", EdgeBackend)
+    assert "edge" in available_schemes()
+    with open_store(f"edge:///{tmp_path}/edge.db") as store:
+        assert store.backend.name == "edge"
+        assert store.migrate()
+
+
+def test_a_broken_plugin_is_reported_clearly() -> None:
+    register("broken", "no_such_module:Backend")
+    with pytest.raises(ConfigurationError, match="failed to load"):
+        open_store("broken:///x")
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    result = subprocess.run([sys.executable, "-m", "azora_store", "--help"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    assert "azora_store" in result.stdout
