@@ -8,37 +8,14 @@ bug and keeps its traceback.
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable
 from typing import Any
 
 import click
 
-from .backends import DEFAULT_URL, URL_ENV
+from .clitools import db_option, echo_err
 from .errors import AzoraError, ConfigurationError
-
-
-def db_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add ``--db URL`` to a command and hand it an open Store as ``store``."""
-
-    @click.option("--db", "url", envvar=URL_ENV, default=DEFAULT_URL, show_default=True,
-                  metavar="URL", help=f"Database URL (or ${URL_ENV}).")
-    @functools.wraps(command)
-    def wrapper(url: str, **kwargs: Any) -> Any:
-        from .store import open_store
-
-        store = open_store(url)
-        try:
-            return command(store=store, **kwargs)
-        finally:
-            store.close()
-
-    return wrapper
-
-
-def echo_err(message: str) -> None:
-    click.echo(message, err=True)
+from .sync.commands import sync_group
 
 
 class AzoraGroup(click.Group):
@@ -184,6 +161,9 @@ def doctor(store: Any) -> None:
     click.echo(report.render())
     if report.problems:
         sys.exit(1)
+
+
+cli.add_command(sync_group)
 
 
 def main() -> None:

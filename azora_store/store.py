@@ -6,12 +6,16 @@ database, as a peewee application binds its models at start-up.
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from .backends import open_backend
 from .backends.base import Backend
 from .migrations import Migrations, Report
 from .models import ALL_MODELS
+
+if TYPE_CHECKING:
+    from .sync.outbox import Outbox
 
 
 class Store:
@@ -27,6 +31,13 @@ class Store:
     @property
     def migrations(self) -> Migrations:
         return Migrations(self.backend)
+
+    @cached_property
+    def sync(self) -> Outbox:
+        """The transactional outbox (enqueue, status, retry, prune)."""
+        from .sync.outbox import Outbox
+
+        return Outbox(self)
 
     def migrate(self, report: Report | None = None) -> list[str]:
         """Bring the schema to the newest version; returns the migrations applied."""

@@ -12,6 +12,8 @@ from click.testing import CliRunner
 from azora_store.cli import cli
 
 README = Path(__file__).resolve().parents[1] / "README.md"
+MIGRATIONS = len(list((Path(__file__).resolve().parents[1] / "azora_store" / "migrations")
+                      .glob("0*.py")))
 
 
 def all_commands(group: click.Group = cli, prefix: str = "") -> list[tuple[str, click.Command]]:
@@ -42,13 +44,13 @@ def test_init_status_down_doctor(empty_url: str) -> None:
     runner = CliRunner()
     result = runner.invoke(cli, ["init", "--db", empty_url])
     assert result.exit_code == 0, result.output
-    assert "applied 5 migration(s)" in result.output
+    assert f"applied {MIGRATIONS} migration(s)" in result.output
 
     result = runner.invoke(cli, ["init", "--db", empty_url])
     assert "up to date" in result.output
 
     result = runner.invoke(cli, ["migrate", "status", "--db", empty_url])
-    assert result.exit_code == 0 and result.output.count("[x]") == 5
+    assert result.exit_code == 0 and result.output.count("[x]") == MIGRATIONS
 
     result = runner.invoke(cli, ["migrate", "down", "--db", empty_url])
     assert result.exit_code == 0, result.output

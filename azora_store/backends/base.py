@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import peewee
 
+from .. import jsonutil
 from ..errors import (
     AzoraError,
     ConfigurationError,
@@ -186,8 +187,6 @@ class Backend(ABC):
     #: Row locks with SKIP LOCKED exist (Postgres); otherwise the database
     #: serialises writers (SQLite's single IMMEDIATE writer).
     supports_skip_locked: ClassVar[bool] = False
-    #: How many shards the sync counters use (1 where writers never run at once).
-    counter_shards: ClassVar[int] = 1
 
     def __init__(self, url: DatabaseURL):
         self.url = url
@@ -252,6 +251,57 @@ class Backend(ABC):
 
     @abstractmethod
     def drop_job_search_ddl(self) -> list[str]: ...
+
+    @abstractmethod
+    def sync_counter_triggers(self) -> list[str]:
+        """Keep ``sync_counters`` plus ``sync_counter_deltas`` equal to COUNT(*)
+        of ``service_sync`` per (service, status), in the same transaction as
+        every insert, status change and delete."""
+
+    @abstractmethod
+    def drop_sync_counter_triggers(self) -> list[str]: ...
+
+    # -- SQL fragments for statements written once for every dialect ------------
+
+    @abstractmethod
+    def sql_in(self, column: str) -> str:
+        """``column`` is one of the values of a single list parameter."""
+
+    @abstractmethod
+    def sql_list_values(self) -> str:
+        """A SELECT yielding one row (column ``value``) per item of a list parameter."""
+
+    @abstractmethod
+    def list_param(self, values: Sequence[Any]) -> Any:
+        """The parameter that ``sql_in`` expects for ``values``."""
+
+    def row_lock(self, table_alias: str) -> str:
+        """Clause that locks the selected rows and skips rows others locked.
+        (Where writers are serialised by the database, nothing is needed.)"""
+        return f" FOR UPDATE OF {table_alias} SKIP LOCKED" if self.supports_skip_locked else ""
+
+    def row_lock_wait(self) -> str:
+        """Clause that locks the selected rows, waiting for other holders."""
+        return " FOR UPDATE" if self.supports_skip_locked else ""
+
+    def datetime_param(self, value: Any) -> Any:
+        return value
+
+    def read_datetime(self, value: Any) -> Any:
+        return value
+
+    def read_json(self, value: Any) -> Any:
+        """JSON selected as text (or already decoded by the driver) to Python."""
+        return jsonutil.loads(value) if isinstance(value, (str, bytes)) else value
+
+    def fold_sync_counters(self) -> int:
+        """Fold pending count deltas into the counter rows; returns rows folded.
+        (Only backends whose triggers append deltas have anything to fold.)"""
+        return 0
+
+    def outbox_maintenance(self) -> str | None:
+        """Housekeeping the outbox needs on this backend; returns what was done."""
+        return None
 
     # Dialect hooks used by the shared view definitions below.
     @abstractmethod

@@ -37,6 +37,9 @@ except ImportError:  # pragma: no cover - exercised by a subprocess test
 NOW = "(now() AT TIME ZONE 'UTC')"
 MIGRATION_LOCK_KEY = 7_240_183_201  # pg_advisory_lock key of the migration runner
 MIGRATION_LOCK_TIMEOUT = 600.0
+OUTBOX_VACUUM_LOCK_KEY = 7_240_183_202
+SYNC_FOLD_LOCK_KEY = 7_240_183_203
+VACUUM_THRESHOLDS = {"service_sync": 50_000, "sync_counter_deltas": 5_000}
 SESSION_OPTIONS = "-c timezone=UTC -c max_parallel_workers_per_gather=0"
 
 #: Options a URL may carry, e.g. ``postgresql://u@h/db?max_connections=40``.
@@ -89,7 +92,6 @@ class PostgresBackend(Backend):
     name = "postgresql"
     driver_errors = (MaxConnectionsExceeded, *((psycopg.Error,) if psycopg else ()))
     supports_skip_locked = True
-    counter_shards = 16
 
     def create_database(self) -> peewee.Database:
         if psycopg is None:
@@ -156,7 +158,7 @@ class PostgresBackend(Backend):
                                 "retry it")
         if sqlstate == "57014":
             return DatabaseBusy(f"the statement was cancelled: {message}")
-        if sqlstate in ("42P01", "42703", "42883"):
+        if sqlstate in ("42P01", "42703"):
             return SchemaOutOfDate(f"{message}: the schema is missing or older than this "
                                    "code; run `azora-store init`")
         if sqlstate.startswith("22"):
@@ -192,15 +194,16 @@ class PostgresBackend(Backend):
     # -- DDL -------------------------------------------------------------------
 
     def updated_at_triggers(self, tables: Sequence[str]) -> list[str]:
+        # The WHEN clause is evaluated without entering plpgsql, so an UPDATE
+        # that sets updated_at itself (the outbox always does) costs nothing.
         return [f"""CREATE FUNCTION azora_set_updated_at() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at THEN
-        NEW.updated_at := {NOW};
-    END IF;
+    NEW.updated_at := {NOW};
     RETURN NEW;
 END $$"""] + [f'CREATE TRIGGER trg_{table}_updated_at BEFORE UPDATE ON "{table}" '
-              "FOR EACH ROW EXECUTE FUNCTION azora_set_updated_at()" for table in tables]
+              "FOR EACH ROW WHEN (NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at) "
+              "EXECUTE FUNCTION azora_set_updated_at()" for table in tables]
 
     def drop_updated_at_triggers(self, tables: Sequence[str]) -> list[str]:
         return [f'DROP TRIGGER IF EXISTS trg_{table}_updated_at ON "{table}"'
@@ -262,6 +265,104 @@ END $$""",
     def drop_job_search_ddl(self) -> list[str]:
         return ["DROP INDEX IF EXISTS ix_jobs_search",
                 "ALTER TABLE jobs DROP COLUMN IF EXISTS search_vector"]
+
+    def sync_counter_triggers(self) -> list[str]:
+        # Statement-level triggers with transition tables append one aggregated
+        # delta row per (service, status) and statement; fold_sync_counters()
+        # moves them into sync_counters. Appending never waits on another
+        # writer and never grows a version chain on a hot counter row.
+        def function(name: str, deltas: str) -> str:
+            return f"""CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO sync_counter_deltas (service, status, delta)
+    SELECT service, status, SUM(delta) FROM ({deltas}) AS deltas
+    GROUP BY service, status HAVING SUM(delta) <> 0;
+    RETURN NULL;
+END $$"""
+
+        return [
+            function("azora_count_sync_insert", "SELECT service, status, 1 AS delta FROM new_rows"),
+            function("azora_count_sync_update",
+                     "SELECT service, status, -1 AS delta FROM old_rows "
+                     "UNION ALL SELECT service, status, 1 FROM new_rows"),
+            function("azora_count_sync_delete",
+                     "SELECT service, status, -1 AS delta FROM old_rows"),
+            """CREATE FUNCTION azora_count_sync_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM sync_counters;
+    DELETE FROM sync_counter_deltas;
+    RETURN NULL;
+END $$""",
+            "CREATE TRIGGER trg_service_sync_count_insert AFTER INSERT ON service_sync "
+            "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
+            "EXECUTE FUNCTION azora_count_sync_insert()",
+            "CREATE TRIGGER trg_service_sync_count_update AFTER UPDATE ON service_sync "
+            "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT "
+            "EXECUTE FUNCTION azora_count_sync_update()",
+            "CREATE TRIGGER trg_service_sync_count_delete AFTER DELETE ON service_sync "
+            "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT "
+            "EXECUTE FUNCTION azora_count_sync_delete()",
+            "CREATE TRIGGER trg_service_sync_count_truncate AFTER TRUNCATE ON service_sync "
+            "FOR EACH STATEMENT EXECUTE FUNCTION azora_count_sync_truncate()",
+            # The outbox is a queue: vacuum it early and without throttling, so
+            # dead index entries never pile up at the head of the ready range.
+            "ALTER TABLE service_sync SET (autovacuum_vacuum_scale_factor = 0, "
+            "autovacuum_vacuum_threshold = 100000, autovacuum_vacuum_cost_delay = 0, "
+            "autovacuum_analyze_scale_factor = 0.02)",
+        ]
+
+    def drop_sync_counter_triggers(self) -> list[str]:
+        return [f"DROP TRIGGER IF EXISTS trg_service_sync_count_{op} ON service_sync"
+                for op in ("insert", "update", "delete", "truncate")] + [
+            f"DROP FUNCTION IF EXISTS azora_count_sync_{op}()"
+            for op in ("insert", "update", "delete", "truncate")] + [
+            "ALTER TABLE service_sync RESET (autovacuum_vacuum_scale_factor, "
+            "autovacuum_vacuum_threshold, autovacuum_vacuum_cost_delay, "
+            "autovacuum_analyze_scale_factor)"]
+
+    def sql_in(self, column: str) -> str:
+        return f"{column} = ANY(%s)"
+
+    def sql_list_values(self) -> str:
+        return "SELECT unnest(%s) AS value"
+
+    def list_param(self, values: Sequence[Any]) -> Any:
+        return list(values)
+
+    def fold_sync_counters(self) -> int:
+        """Move the count deltas into sync_counters in one statement. One folder
+        at a time (a transaction-level advisory lock; others skip). Deltas of
+        transactions still in flight stay for the next fold."""
+        with self.db.atomic():
+            if not self.db.execute_sql("SELECT pg_try_advisory_xact_lock(%s)",
+                                       (SYNC_FOLD_LOCK_KEY,)).fetchone()[0]:
+                return 0
+            return self.db.execute_sql(
+                "WITH moved AS (DELETE FROM sync_counter_deltas RETURNING service, status, "
+                "delta), folded AS (INSERT INTO sync_counters (service, status, count) "
+                "SELECT service, status, SUM(delta) FROM moved GROUP BY service, status "
+                "ORDER BY service, status ON CONFLICT (service, status) "
+                "DO UPDATE SET count = sync_counters.count + EXCLUDED.count) "
+                "SELECT COUNT(*) FROM moved").fetchone()[0]
+
+    def outbox_maintenance(self) -> str | None:
+        """VACUUM the outbox tables when dead rows pile up (this server may run
+        with autovacuum off); only one worker at a time does it."""
+        rows = self.db.execute_sql(
+            "SELECT relname, n_dead_tup FROM pg_stat_user_tables "
+            "WHERE relname IN ('service_sync', 'sync_counter_deltas')").fetchall()
+        due = [name for name, dead in rows if dead >= VACUUM_THRESHOLDS[name]]
+        if not due:
+            return None
+        if not self.db.execute_sql("SELECT pg_try_advisory_lock(%s)",
+                                   (OUTBOX_VACUUM_LOCK_KEY,)).fetchone()[0]:
+            return None
+        try:
+            for name in due:
+                self.db.execute_sql(f"VACUUM (ANALYZE) {name}")
+        finally:
+            self.db.execute_sql("SELECT pg_advisory_unlock(%s)", (OUTBOX_VACUUM_LOCK_KEY,))
+        return f"vacuumed {', '.join(due)}"
 
     def sql_date(self, column: str) -> str:
         return f"({column})::date"

@@ -6,6 +6,7 @@ and ``tests/test_migrations.py`` proves the migrated schema equals the models.
 """
 
 from peewee import (
+    SQL,
     AutoField,
     BigAutoField,
     BigIntegerField,
@@ -362,7 +363,8 @@ class ServiceSync(FrozenModel):
     payload = JSONField()
     status = choice(*SYNC_STATUSES)
     ordering_key = CheckedCharField(max_length=200, rules=[not_blank()])
-    dedup_key = CharField(max_length=200, null=True, unique=True)
+    dedup_key = CharField(max_length=200, null=True)
+    blocked = BooleanField()
     attempts = CheckedIntegerField(rules=[at_least(0)])
     max_attempts = CheckedIntegerField(rules=[at_least(1)])
     available_at = DateTimeField()
@@ -394,12 +396,21 @@ class EventLog(FrozenModel):
 class SyncCounter(FrozenModel):
     service = CharField(max_length=64)
     status = choice(*SYNC_STATUSES)
-    shard = IntegerField()
     count = BigIntegerField()
 
     class Meta:
         table_name = "sync_counters"
-        primary_key = CompositeKey("service", "status", "shard")
+        primary_key = CompositeKey("service", "status")
+
+
+class SyncCounterDelta(FrozenModel):
+    service = CharField(max_length=64)
+    status = choice(*SYNC_STATUSES)
+    delta = BigIntegerField()
+
+    class Meta:
+        table_name = "sync_counter_deltas"
+        primary_key = False
 
 
 class ConsumedEvent(FrozenModel):
@@ -443,6 +454,20 @@ INDEXES = [
                name="uq_idempotency_keys_scope_key"),
     ModelIndex(KYCVerification, (KYCVerification.document_index,),
                name="ix_kyc_verifications_document_index"),
+    ModelIndex(ServiceSync, (ServiceSync.dedup_key,), unique=True, name="uq_service_sync_dedup",
+               where=ServiceSync.dedup_key.is_null(False)),
+    ModelIndex(ServiceSync, (ServiceSync.available_at, ServiceSync.id),
+               name="ix_service_sync_ready",
+               where=(ServiceSync.status == "PENDING") & SQL('"blocked" = false')),
+    ModelIndex(ServiceSync, (ServiceSync.ordering_key, ServiceSync.id),
+               name="ix_service_sync_unfinished",
+               where=ServiceSync.status.in_(["PENDING", "PROCESSING", "FAILED"])),
+    ModelIndex(ServiceSync, (ServiceSync.id,), name="ix_service_sync_pending",
+               where=ServiceSync.status == "PENDING"),
+    ModelIndex(ServiceSync, (ServiceSync.lease_expires_at,), name="ix_service_sync_leases",
+               where=ServiceSync.status == "PROCESSING"),
+    ModelIndex(ServiceSync, (ServiceSync.ordering_key, ServiceSync.id),
+               name="ix_service_sync_blocked", where=SQL('"blocked" = true')),
 ]
 
 for _index in INDEXES:  # created with their table (the composite FKs need theirs first)
@@ -451,7 +476,7 @@ for _index in INDEXES:  # created with their table (the composite FKs need their
 TABLES = [User, Course, Enrollment, Job, JobSkill, Application, Escrow, Milestone, Review,
           SkillVerification, Dispute, StateTransition, Account, LedgerTransaction, Transfer,
           IdempotencyKey, KYCVerification, AMLCheck, SecurityEvent, ServiceSync, EventLog,
-          SyncCounter, ConsumedEvent]
+          SyncCounter, SyncCounterDelta, ConsumedEvent]
 
 
 def up(migrator, db):

@@ -45,7 +45,15 @@ from .marketplace import (
     SkillVerification,
     StateTransition,
 )
-from .sync import ConsumedEvent, EventLog, ServiceSync, SyncCounter, SyncOperation, SyncStatus
+from .sync import (
+    ConsumedEvent,
+    EventLog,
+    ServiceSync,
+    SyncCounter,
+    SyncCounterDelta,
+    SyncOperation,
+    SyncStatus,
+)
 from .users import User, UserRole
 
 TABLES: tuple[type[BaseModel], ...] = (
@@ -71,6 +79,7 @@ TABLES: tuple[type[BaseModel], ...] = (
     ServiceSync,
     EventLog,
     SyncCounter,
+    SyncCounterDelta,
     ConsumedEvent,
 )
 VIEWS: tuple[type[ViewModel], ...] = (JobAnalytics, UserStats)
@@ -84,6 +93,7 @@ __all__ = [
     "EventLog", "IdempotencyKey", "Job", "JobAnalytics", "JobSkill", "JobStatus",
     "KYCStatus", "KYCVerification", "LedgerTransaction", "Milestone", "MilestoneStatus",
     "Review", "RiskLevel", "SecurityEvent", "ServiceSync", "Severity", "SkillLevel",
-    "SkillVerification", "StateTransition", "SyncCounter", "SyncOperation", "SyncStatus",
+    "SkillVerification", "StateTransition", "SyncCounter", "SyncCounterDelta", "SyncOperation",
+    "SyncStatus",
     "TransactionKind", "Transfer", "User", "UserRole", "UserStats",
 ]

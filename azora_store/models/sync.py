@@ -7,12 +7,14 @@ from __future__ import annotations
 from enum import StrEnum
 
 from peewee import (
+    SQL,
     BigAutoField,
     BigIntegerField,
+    BooleanField,
     CharField,
     CompositeKey,
     DateTimeField,
-    IntegerField,
+    ModelIndex,
     TextField,
 )
 
@@ -53,7 +55,10 @@ class ServiceSync(BaseModel):
     payload = json_field(default=dict)
     status = EnumField(SyncStatus, default=SyncStatus.PENDING)
     ordering_key = CheckedCharField(max_length=200, rules=[not_blank()])
-    dedup_key = CharField(max_length=200, null=True, unique=True)
+    dedup_key = CharField(max_length=200, null=True)
+    # A hint, not a rule: set when a claim found an earlier unfinished event of
+    # the same ordering key, so later claims skip this row without probing.
+    blocked = BooleanField(default=False)
     attempts = CheckedIntegerField(default=0, rules=[at_least(0)])
     max_attempts = CheckedIntegerField(default=3, rules=[at_least(1)])
     available_at = created_at()  # not claimable before this (backoff)
@@ -66,6 +71,34 @@ class ServiceSync(BaseModel):
 
     class Meta:
         table_name = "service_sync"
+
+
+_UNFINISHED = [SyncStatus.PENDING, SyncStatus.PROCESSING, SyncStatus.FAILED]
+# Spelled with the true/false keywords, which both dialects accept: a query
+# only uses a partial index if it spells the predicate the same way.
+BLOCKED, NOT_BLOCKED = SQL('"blocked" = true'), SQL('"blocked" = false')
+for _index in (
+    # Deduplication: only rows that carry a key are indexed.
+    ModelIndex(ServiceSync, (ServiceSync.dedup_key,), unique=True, name="uq_service_sync_dedup",
+               where=ServiceSync.dedup_key.is_null(False)),
+    # What a claim walks: ready events by the time they become available.
+    ModelIndex(ServiceSync, (ServiceSync.available_at, ServiceSync.id),
+               name="ix_service_sync_ready",
+               where=(ServiceSync.status == SyncStatus.PENDING) & NOT_BLOCKED),
+    # Per-key order: is there an earlier unfinished event of this key?
+    ModelIndex(ServiceSync, (ServiceSync.ordering_key, ServiceSync.id),
+               name="ix_service_sync_unfinished", where=ServiceSync.status.in_(_UNFINISHED)),
+    # The oldest pending event (sync status).
+    ModelIndex(ServiceSync, (ServiceSync.id,), name="ix_service_sync_pending",
+               where=ServiceSync.status == SyncStatus.PENDING),
+    # Expired leases (rescue).
+    ModelIndex(ServiceSync, (ServiceSync.lease_expires_at,), name="ix_service_sync_leases",
+               where=ServiceSync.status == SyncStatus.PROCESSING),
+    # Blocked events waiting for their key's head (unblock, sweep).
+    ModelIndex(ServiceSync, (ServiceSync.ordering_key, ServiceSync.id),
+               name="ix_service_sync_blocked", where=BLOCKED),
+):
+    ServiceSync.add_index(_index)
 
 
 class EventLog(BaseModel):
@@ -85,18 +118,35 @@ class EventLog(BaseModel):
 
 
 class SyncCounter(BaseModel):
-    """Exact event counts per (service, status), kept in the same transaction
-    as every status change. Rows are sharded so concurrent writers rarely
-    touch the same row; a status is the sum over its shards."""
+    """Exact event counts per (service, status), changed in the same transaction
+    as every insert, status change and delete of the outbox (by triggers).
+    The true count is this row plus any unfolded ``SyncCounterDelta`` rows."""
 
     service = CharField(max_length=64)
     status = EnumField(SyncStatus)
-    shard = IntegerField(default=0)
     count = BigIntegerField(default=0)
 
     class Meta:
         table_name = "sync_counters"
-        primary_key = CompositeKey("service", "status", "shard")
+        primary_key = CompositeKey("service", "status")
+
+
+class SyncCounterDelta(BaseModel):
+    """Insert-only count changes, one row per (statement, service, status).
+
+    On Postgres every outbox statement appends its deltas here instead of
+    updating a shared counter row: no lock waits between writers, no deadlocks,
+    and no long version chains when one transaction enqueues thousands of
+    events. Workers fold the deltas into ``SyncCounter`` every second. SQLite
+    (one writer, updates in place) updates ``SyncCounter`` directly."""
+
+    service = CharField(max_length=64)
+    status = EnumField(SyncStatus)
+    delta = BigIntegerField()
+
+    class Meta:
+        table_name = "sync_counter_deltas"
+        primary_key = False
 
 
 class ConsumedEvent(BaseModel):
@@ -112,5 +162,5 @@ class ConsumedEvent(BaseModel):
         primary_key = CompositeKey("consumer", "event_id")
 
 
-__all__ = ["ConsumedEvent", "EventLog", "ServiceSync", "SyncCounter", "SyncOperation",
-           "SyncStatus"]
+__all__ = ["ConsumedEvent", "EventLog", "ServiceSync", "SyncCounter", "SyncCounterDelta",
+           "SyncOperation", "SyncStatus"]

@@ -1,0 +1,175 @@
+"""``azora-store sync ...``: run workers and operate the outbox."""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import signal
+import sys
+from dataclasses import asdict
+from datetime import timedelta
+from typing import Any
+
+import click
+
+from ..clitools import Duration, db_option, echo_err
+from .handlers import Router
+from .worker import Worker, WorkerConfig
+
+
+@click.group("sync")
+def sync_group() -> None:
+    """Deliver outbox events to other services and operate the outbox.
+
+    \b
+    Example:
+      azora-store sync worker --concurrency 2 --route '*=eventlog'
+      azora-store sync status --json
+    """
+
+
+def _run_worker(url: str, config: WorkerConfig, routes: tuple[str, ...]) -> None:
+    """One worker process: its own store, its own signal handling."""
+    from ..store import open_store
+
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(processName)s %(levelname)s %(message)s")
+    with open_store(url) as store:
+        worker = Worker(store, Router.parse(routes), config)
+        worker.install_signal_handlers()
+        stats = worker.run()
+    echo_err(json.dumps({"worker": worker.owner, **asdict(stats), "events_per_second":
+                         round(stats.rate(), 1)}, default=str))
+
+
+@sync_group.command("worker")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes to run.")
+@click.option("--batch", type=click.IntRange(1, 10_000), default=250, show_default=True,
+              help="Events claimed per round trip.")
+@click.option("--lease", type=click.FloatRange(min=1), default=30.0, show_default=True,
+              help="Seconds a claim holds an event; renewed every lease/3 while it is handled.")
+@click.option("--route", "routes", multiple=True, metavar="SERVICE=HANDLER[:ARG]",
+              help="Which handler delivers a service's events ('*' = every other service). "
+                   "Repeatable. Without a route, the handler named like the service is used.")
+@click.option("--service", "services", multiple=True, metavar="NAME",
+              help="Only claim events for this service (repeatable).")
+@click.option("--backoff", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="Base retry delay in seconds (doubles per attempt, with jitter).")
+@click.option("--housekeeping", type=click.FloatRange(min=0.1), default=1.0, show_default=True,
+              help="Seconds between upkeep rounds: fold counters, rescue expired leases.")
+@click.option("--leased", is_flag=True,
+              help="Lease every event, even for handlers that could be delivered "
+                   "in-transaction (use for handlers that might crash the process).")
+@click.option("--max-events", type=click.IntRange(min=1), help="Stop after claiming this many.")
+@click.option("--exit-when-idle", is_flag=True, help="Stop when nothing is left to claim.")
+@db_option
+def sync_worker(store: Any, concurrency: int, batch: int, lease: float,
+                routes: tuple[str, ...], services: tuple[str, ...], backoff: float,
+                housekeeping: float, leased: bool, max_events: int | None,
+                exit_when_idle: bool) -> None:
+    """Run outbox workers until SIGTERM/SIGINT (finish the event in hand, release
+    the rest of the batch).
+
+    \b
+    Example:
+      azora-store sync worker --concurrency 4 --route '*=eventlog'
+      azora-store sync worker --route search=webhook:http://127.0.0.1:9000/events
+    """
+    Router.parse(routes).check()  # a bad route fails here, not in every child
+    config = WorkerConfig(batch=batch, lease=lease, backoff_base=backoff,
+                          housekeeping_every=housekeeping, leased_only=leased,
+                          services=tuple(services), max_events=max_events,
+                          exit_when_idle=exit_when_idle)
+    url = store.backend.url.raw
+    store.close()
+    if concurrency == 1:
+        _run_worker(url, config, routes)
+        return
+    context = multiprocessing.get_context("spawn")
+    children = [context.Process(target=_run_worker, args=(url, config, routes),
+                                name=f"sync-worker-{n}") for n in range(concurrency)]
+    for child in children:
+        child.start()
+
+    def forward(signum: int, _frame: Any) -> None:
+        for child in children:
+            if child.is_alive():
+                child.terminate()  # SIGTERM: each child stops gracefully
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the terminal sends SIGINT to children
+    for child in children:
+        child.join()
+    failed = [child.name for child in children if child.exitcode]
+    if failed:
+        raise click.ClickException(f"worker process(es) {', '.join(failed)} exited with an "
+                                   "error")
+
+
+@sync_group.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@db_option
+def sync_status(store: Any, as_json: bool) -> None:
+    """Exact event counts per status and service, and the oldest pending event's
+    age, read from counters (never a COUNT over the outbox).
+
+    \b
+    Example:
+      azora-store sync status
+      azora-store sync status --json
+    """
+    report = store.sync.status()
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+        return
+    statuses = list(report.counts)
+    click.echo(f"{'service':<20}" + "".join(f"{s:>12}" for s in statuses))
+    for service, counts in report.services.items():
+        click.echo(f"{service:<20}" + "".join(f"{counts[s]:>12}" for s in statuses))
+    click.echo(f"{'total':<20}" + "".join(f"{report.counts[s]:>12}" for s in statuses))
+    age = report.oldest_pending_age
+    click.echo("oldest pending: " + ("none" if age is None else
+                                     f"{report.oldest_pending_at:%Y-%m-%d %H:%M:%S} UTC "
+                                     f"({age:.1f}s ago)"))
+
+
+@sync_group.command("retry-failed")
+@click.option("--service", help="Only this service's events.")
+@click.option("--id", "ids", type=int, multiple=True, help="Only these event ids (repeatable).")
+@db_option
+def sync_retry_failed(store: Any, service: str | None, ids: tuple[int, ...]) -> None:
+    """Move FAILED (dead-lettered) events back to PENDING with fresh attempts.
+
+    \b
+    Example:
+      azora-store sync retry-failed --service search
+      azora-store sync retry-failed --id 1042 --id 1043
+    """
+    count = store.sync.retry_failed(service=service, ids=list(ids) or None)
+    click.echo(f"{count} event(s) queued again")
+
+
+@sync_group.command("prune")
+@click.option("--older-than", type=Duration(), required=True, metavar="DURATION",
+              help="Delete COMPLETED events finished before this long ago (e.g. 7d, 12h).")
+@click.option("--batch", type=click.IntRange(100, 1_000_000), default=10_000,
+              show_default=True, help="Rows scanned per transaction.")
+@db_option
+def sync_prune(store: Any, older_than: timedelta, batch: int) -> None:
+    """Delete old COMPLETED events so the hot table stays small (counters follow).
+
+    \b
+    Example:
+      azora-store sync prune --older-than 7d
+    """
+
+    def progress(scanned: int, deleted: int) -> None:
+        echo_err(f"scanned {scanned:,} rows, deleted {deleted:,}")
+
+    deleted = store.sync.prune(older_than, batch=batch, report=progress)
+    click.echo(f"deleted {deleted} completed event(s) older than {older_than}")
+    maintenance = store.backend.outbox_maintenance()
+    if maintenance:
+        click.echo(maintenance)

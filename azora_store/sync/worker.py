@@ -1,0 +1,344 @@
+"""The outbox worker: take a batch, deliver it, settle it, repeat.
+
+Two delivery modes, chosen per handler:
+
+- **In-transaction** (handlers with ``transactional = True``, which write to
+  this database): one transaction locks the ready events, runs the handler,
+  records ``(handler, event id)`` in ``consumed_events`` and marks the events
+  COMPLETED. Effect and completion commit together, so each effect happens
+  exactly once; a crash rolls everything back and the events stay PENDING.
+- **Leased** (every other handler, or all with ``leased_only``): the events are
+  leased to this worker in that same transaction (PENDING -> PROCESSING) and
+  delivered after commit, outside any transaction (no database lock is held
+  across network I/O). A heartbeat thread renews the lease while handlers run,
+  so a slow but live handler is never rescued into a duplicate run; a worker
+  that dies releases nothing: its leases expire and any worker's housekeeping
+  makes those events claimable again. Delivery is at least once.
+
+Failures go back to PENDING after an exponential delay with jitter; after
+``max_attempts`` the event is FAILED (dead letter) with its last error.
+SIGTERM / SIGINT: finish the event in hand, settle what was delivered, give
+back the rest of the batch at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import AzoraError
+from .handlers import Handler, Router
+from .outbox import Event, Outbox, backoff_delay
+
+log = logging.getLogger("azora_store.sync")
+
+
+@dataclass
+class WorkerConfig:
+    batch: int = 250  # larger batches amortise commits; per-key order is unaffected
+    lease: float = 30.0  # seconds; renewed every lease/3 while handlers run
+    backoff_base: float = 1.0  # first retry waits 0.5-1 s, then 1-2 s, 2-4 s, ...
+    backoff_cap: float = 3600.0
+    idle_min: float = 0.005  # polling interval when the queue is empty grows to idle_max
+    idle_max: float = 0.5
+    housekeeping_every: float = 1.0  # fold counters, rescue expired leases, clear hints
+    services: tuple[str, ...] = ()  # claim only these services (all when empty)
+    leased_only: bool = False  # lease every event, even for transactional handlers
+    max_events: int | None = None  # stop after this many claimed events
+    exit_when_idle: bool = False  # stop once nothing is claimable
+
+
+@dataclass
+class WorkerStats:
+    claimed: int = 0
+    completed: int = 0
+    retried: int = 0
+    dead: int = 0
+    released: int = 0
+    rescued: int = 0
+    lost_leases: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    def rate(self) -> float:
+        elapsed = time.monotonic() - self.started
+        return self.completed / elapsed if elapsed > 0 else 0.0
+
+
+class Worker:
+    def __init__(self, store: Any, router: Router, config: WorkerConfig | None = None,
+                 name: str | None = None):
+        self.store = store
+        self.db = store.db
+        self.outbox: Outbox = store.sync
+        self.router = router
+        self.config = config or WorkerConfig()
+        self.owner = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.stats = WorkerStats()
+        self._stopping = threading.Event()
+        self._in_flight: set[int] = set()
+        self._lock = threading.Lock()
+        self._last_housekeeping = 0.0
+        self._idle = False
+        self._leasing = self.config.leased_only
+
+    # -- control ---------------------------------------------------------------
+
+    def stop(self, *_: Any) -> None:
+        """Ask the worker to stop after the event in hand (signal-handler safe)."""
+        self._stopping.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+
+    def run(self) -> WorkerStats:
+        """Work until stopped (or ``max_events`` / idle, when configured)."""
+        log.info("worker %s started (batch %d, lease %.0fs)", self.owner, self.config.batch,
+                 self.config.lease)
+        beats = threading.Thread(target=self._heartbeat, name="azora-lease-heartbeat",
+                                 daemon=True)
+        beats.start()
+        idle = self.config.idle_min
+        try:
+            while not self.stopping:
+                self._housekeeping()
+                if self.run_once():
+                    idle = self.config.idle_min
+                    if self.config.max_events and self.stats.claimed >= self.config.max_events:
+                        break
+                    continue
+                if self.config.exit_when_idle and not self._work_left():
+                    break
+                self._stopping.wait(idle)
+                idle = min(idle * 2, self.config.idle_max)
+        finally:
+            self._stopping.set()
+            beats.join(timeout=self.config.lease)
+            self.db.close()
+        log.info("worker %s stopped: %s", self.owner, self.stats)
+        return self.stats
+
+    def run_once(self) -> int:
+        """Take one batch and deliver it (the seed's processSync). Returns how many
+        events were taken.
+
+        While the recent batches were all for transactional handlers, a batch is
+        taken and completed in one transaction (one row write per event). Once a
+        batch needs leases, the worker switches to claiming PROCESSING leases
+        directly, until a batch without external handlers comes by again."""
+        if self._idle and not self.outbox.any_ready():
+            return 0  # do not take the write lock just to find nothing
+        if self._leasing:
+            events = self.outbox.claim(self.owner, self.config.batch, self.config.lease,
+                                       self.config.services)
+            self._idle = not events
+            groups = self._route(events, taken=False)
+            self._leasing = self.config.leased_only or any(
+                not handler.transactional for handler, _ in groups)
+            self._deliver_leased_groups(groups)
+            self.stats.claimed += len(events)
+            return len(events)
+        with self.db.atomic():
+            events = self.outbox.take(self.config.batch, self.config.services)
+            self._idle = not events
+            groups = self._route(events, taken=True)
+            leased = [(h, batch) for h, batch in groups if not h.transactional]
+            for handler, batch in groups:
+                if handler.transactional:
+                    self._deliver_taken(handler, batch)
+            self.outbox.lease_taken(self.owner, [e.id for _, batch in leased for e in batch],
+                                    self.config.lease)
+        self._leasing = bool(leased)
+        self._deliver_leased_groups(leased)
+        self.stats.claimed += len(events)
+        return len(events)
+
+    # -- delivery ----------------------------------------------------------------
+
+    def _route(self, events: list[Event], taken: bool) -> list[tuple[Handler, list[Event]]]:
+        """Group events by handler; events no handler takes fail at once."""
+        groups: dict[int, tuple[Handler, list[Event]]] = {}
+        for event in events:
+            try:
+                handler = self.router.handler_for(event)
+            except AzoraError as exc:
+                self._fail(event, exc, taken=taken)
+                continue
+            groups.setdefault(id(handler), (handler, []))[1].append(event)
+        return list(groups.values())
+
+    def _deliver_taken(self, handler: Handler, events: list[Event]) -> None:
+        """Inside the batch transaction, the events already marked COMPLETED. Fast
+        path: the whole group at once; if a handler fails, redo the group with one
+        savepoint per event so only the failing events are put back."""
+        try:
+            with self.db.atomic():
+                self._handle(handler, events)
+        except Exception as exc:
+            log.info("batch of %d failed as a whole (%s); retrying event by event",
+                     len(events), exc)
+            done = []
+            for event in events:
+                try:
+                    with self.db.atomic():
+                        self._handle(handler, [event])
+                except Exception as error:
+                    self._fail(event, error, taken=True)
+                else:
+                    done.append(event)
+            events = done
+        self.outbox.taken_done([e.id for e in events], [e.ordering_key for e in events])
+        self.stats.completed += len(events)
+
+    def _handle(self, handler: Handler, events: list[Event]) -> None:
+        """Record the consumer and apply the effect (skipping events it already had)."""
+        todo = events
+        if getattr(handler, "tracks_consumption", True):
+            fresh = self.outbox.consume(handler.name, [e.id for e in events])
+            todo = [event for event in events if event.id in fresh]
+        handle_batch = getattr(handler, "handle_batch", None)
+        if handle_batch is not None:
+            handle_batch(todo, self.store)
+        else:
+            for event in todo:
+                handler(event, self.store)
+
+    def _deliver_leased_groups(self, groups: list[tuple[Handler, list[Event]]]) -> None:
+        if not groups:
+            return
+        with self._lock:
+            self._in_flight = {event.id for _, batch in groups for event in batch}
+        try:
+            for handler, batch in groups:
+                self._deliver_leased(handler, batch)
+        finally:
+            with self._lock:
+                self._in_flight = set()
+
+    def _deliver_leased(self, handler: Handler, events: list[Event]) -> None:
+        if handler.transactional:
+            self._deliver_leased_in_transaction(handler, events)
+            return
+        done, untouched = [], []
+        for event in events:
+            if self.stopping:
+                untouched.append(event.id)
+                continue
+            try:
+                handler(event, self.store)
+            except Exception as exc:
+                self._fail(event, exc, taken=False)
+            else:
+                done.append(event.id)
+        if done:
+            completed = self.outbox.complete(self.owner, done)
+            self.stats.completed += len(completed)
+            lost = set(done) - set(completed)
+            if lost:
+                self.stats.lost_leases += len(lost)
+                log.warning("lost the lease of %d event(s) %s: another worker delivers them",
+                            len(lost), sorted(lost)[:10])
+        if untouched:
+            self.stats.released += self.outbox.release(self.owner, untouched)
+
+    def _deliver_leased_in_transaction(self, handler: Handler, events: list[Event]) -> None:
+        """A transactional handler on leases (``leased_only``): effect, consumer record
+        and completion commit together, for the events this worker still holds."""
+        if self.stopping:
+            self.stats.released += self.outbox.release(self.owner, [e.id for e in events])
+            return
+        with self.db.atomic():
+            held = self.outbox.owned(self.owner, [e.id for e in events])
+            self.stats.lost_leases += len(events) - len(held)
+            mine = [event for event in events if event.id in held]
+            try:
+                with self.db.atomic():
+                    self._handle(handler, mine)
+                done = mine
+            except Exception as exc:
+                log.info("batch of %d failed as a whole (%s); retrying event by event",
+                         len(mine), exc)
+                done = []
+                for event in mine:
+                    try:
+                        with self.db.atomic():
+                            self._handle(handler, [event])
+                    except Exception as error:
+                        self._fail(event, error, taken=False)
+                    else:
+                        done.append(event)
+            self.stats.completed += len(self.outbox.complete(self.owner, [e.id for e in done]))
+
+    def _fail(self, event: Event, exc: BaseException, taken: bool) -> None:
+        delay = backoff_delay(event.attempts, self.config.backoff_base, self.config.backoff_cap)
+        error = f"{type(exc).__name__}: {exc}"
+        status = (self.outbox.untake(event, error, delay) if taken
+                  else self.outbox.fail(self.owner, event, error, delay))
+        if status == "FAILED":
+            self.stats.dead += 1
+            log.warning("event %d (%s) FAILED after %d attempts: %s", event.id, event.service,
+                        event.attempts, exc)
+        elif status is None:
+            self.stats.lost_leases += 1
+        else:
+            self.stats.retried += 1
+            log.info("event %d (%s) attempt %d failed, retry in %.2fs: %s", event.id,
+                     event.service, event.attempts, delay, exc)
+
+    # -- background --------------------------------------------------------------
+
+    def _heartbeat(self) -> None:
+        """Renew the leases of the batch in hand every lease/3 seconds."""
+        interval = self.config.lease / 3
+        try:
+            while not self._stopping.wait(interval):
+                with self._lock:
+                    ids = sorted(self._in_flight)
+                if not ids:
+                    continue
+                try:
+                    held = self.outbox.renew(self.owner, ids, self.config.lease)
+                except AzoraError as exc:
+                    log.warning("lease renewal failed (will retry): %s", exc)
+                    continue
+                if len(held) < len(ids):
+                    log.warning("lost %d lease(s) while handling them", len(ids) - len(held))
+        finally:
+            self.db.close()
+
+    def _housekeeping(self) -> None:
+        now = time.monotonic()
+        if now - self._last_housekeeping < self.config.housekeeping_every:
+            return
+        self._last_housekeeping = now
+        try:
+            self.outbox.fold()
+            rescued = self.outbox.rescue()
+            if rescued:
+                self.stats.rescued += len(rescued)
+                dead = [event_id for event_id, status in rescued if status == "FAILED"]
+                log.warning("rescued %d event(s) whose lease expired (%d now FAILED)",
+                            len(rescued), len(dead))
+                self._idle = False
+            if self.outbox.sweep_blocked():
+                self._idle = False
+            done = self.store.backend.outbox_maintenance()
+            if done:
+                log.info(done)
+        except AzoraError as exc:
+            log.warning("housekeeping failed (will retry): %s", exc)
+
+    def _work_left(self) -> bool:
+        counts = self.outbox.status().counts
+        return bool(counts["PENDING"] or counts["PROCESSING"])
