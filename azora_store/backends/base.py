@@ -187,6 +187,9 @@ class Backend(ABC):
     #: Row locks with SKIP LOCKED exist (Postgres); otherwise the database
     #: serialises writers (SQLite's single IMMEDIATE writer).
     supports_skip_locked: ClassVar[bool] = False
+    #: SELECT ... FOR UPDATE exists. Where it does not, every write transaction
+    #: already holds the database's single write lock, which is stronger.
+    supports_row_locks: ClassVar[bool] = False
 
     def __init__(self, url: DatabaseURL):
         self.url = url
@@ -282,7 +285,17 @@ class Backend(ABC):
 
     def row_lock_wait(self) -> str:
         """Clause that locks the selected rows, waiting for other holders."""
-        return " FOR UPDATE" if self.supports_skip_locked else ""
+        return " FOR UPDATE" if self.supports_row_locks else ""
+
+    def lock_rows(self, query: Any) -> Any:
+        """A peewee SELECT that locks its rows until the transaction ends (where
+        row locks exist; elsewhere the transaction's write lock covers it)."""
+        return query.for_update() if self.supports_row_locks else query
+
+    @abstractmethod
+    def lock_named(self, name: str) -> None:
+        """Serialise on ``name`` until the transaction ends (e.g. a hash chain's
+        head). Needs an open transaction."""
 
     def datetime_param(self, value: Any) -> Any:
         return value

@@ -92,6 +92,7 @@ class PostgresBackend(Backend):
     name = "postgresql"
     driver_errors = (MaxConnectionsExceeded, *((psycopg.Error,) if psycopg else ()))
     supports_skip_locked = True
+    supports_row_locks = True
 
     def create_database(self) -> peewee.Database:
         if psycopg is None:
@@ -190,6 +191,9 @@ class PostgresBackend(Backend):
             yield
         finally:
             self.db.execute_sql("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
+
+    def lock_named(self, name: str) -> None:
+        self.db.execute_sql("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (name,))
 
     # -- DDL -------------------------------------------------------------------
 

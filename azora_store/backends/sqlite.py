@@ -186,6 +186,9 @@ class SqliteBackend(Backend):
         finally:
             transaction.__exit__(None, None, None)
 
+    def lock_named(self, name: str) -> None:
+        """Nothing to do: an IMMEDIATE transaction already excludes every writer."""
+
     # -- DDL -------------------------------------------------------------------
 
     def updated_at_triggers(self, tables: Sequence[str]) -> list[str]:
