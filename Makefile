@@ -6,8 +6,14 @@ BIN    := $(VENV)/bin
 BASE   := $(VENV)/.installed-base
 DEV    := $(VENV)/.installed-dev
 DEMO_DB ?= sqlite:///demo.db
+# make load / make soak: dataset scale, Locust run time and users, backends.
+SCALE    ?= small
+DURATION ?= 30s
+USERS    ?= 8
+BACKEND  ?= sqlite
+LOAD      = $(BIN)/python loadtests/run.py $(foreach b,$(BACKEND),--backend $(b)) --scale $(SCALE) -u $(USERS)
 
-.PHONY: demo test lint format clean
+.PHONY: demo test lint format clean load soak
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,11 +29,16 @@ $(DEV): pyproject.toml | $(BIN)/python
 
 demo: $(BASE)  ## the main job: the marketplace story on a fresh SQLite database
 	rm -f demo.db demo.db-wal demo.db-shm
-	$(BIN)/azora-store init --db $(DEMO_DB)
-	$(BIN)/azora-store doctor --db $(DEMO_DB)
+	$(BIN)/azora-store demo --db $(DEMO_DB)
 
 test: $(DEV)  ## every test, on SQLite and on PostgreSQL ($$AZORA_TEST_PG_URL)
 	$(BIN)/pytest
+
+load: $(DEV)  ## seed (or reuse) a database, serve it, bounded headless Locust, stop; gated
+	$(LOAD) -t $(DURATION)
+
+soak: $(DEV)  ## ten minutes of the same workload; reports server RSS at start and end
+	$(LOAD) -t 10m --profile soak
 
 lint: $(DEV)
 	$(BIN)/ruff check .
@@ -36,4 +47,4 @@ format: $(DEV)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .benchmarks demo.db demo.db-wal demo.db-shm
+	rm -rf $(VENV) .pytest_cache .ruff_cache .benchmarks demo.db demo.db-wal demo.db-shm demo.db.key

@@ -13,8 +13,13 @@ from typing import Any
 
 import click
 
+from .api.commands import serve_command, token_group
+from .bench_command import bench_command
 from .clitools import db_option, echo_err
+from .compliance.commands import audit_group
 from .errors import AzoraError, ConfigurationError
+from .market.commands import demo_command, market_group
+from .seed_command import seed_command
 from .sync.commands import sync_group
 
 
@@ -164,6 +169,13 @@ def doctor(store: Any) -> None:
 
 
 cli.add_command(sync_group)
+cli.add_command(market_group)
+cli.add_command(audit_group)
+cli.add_command(demo_command)
+cli.add_command(seed_command)
+cli.add_command(bench_command)
+cli.add_command(serve_command)
+cli.add_command(token_group)
 
 
 def main() -> None:

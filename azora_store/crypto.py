@@ -131,3 +131,7 @@ def check_document_number(value: str, field: str = "document_number") -> str:
 def default_cipher() -> FieldCipher:
     """The process-wide cipher from the environment (loaded once)."""
     return FieldCipher(load_master_key())
+
+
+if __name__ == "__main__":  # python -m azora_store.crypto: print a new key
+    print(generate_key())

@@ -72,4 +72,23 @@ def diagnose(store: Any) -> Report:
     ]))
     if pending:
         report.problems.append(f"{len(pending)} migration(s) pending: run `azora-store init`")
+        return report
+    _add_query_plans(store, report)
     return report
+
+
+def _add_query_plans(store: Any, report: Report) -> None:
+    """The plan of every statement behind the four target queries; a warning
+    for each big table one of them reads from end to end."""
+    from .plans import BIG_TABLE_ROWS, query_plans
+
+    for plan in query_plans(store):
+        rows = []
+        for number, (sql, lines) in enumerate(plan.statements, 1):
+            rows.append((f"statement {number}", " ".join(sql.split())[:160]))
+            rows.extend(("", line) for line in lines)
+        report.sections.append((f"plan of {plan.name}", rows))
+        for table, size in plan.full_scans:
+            report.warnings.append(
+                f"{plan.name} reads all of {table} (~{size:,} rows, above {BIG_TABLE_ROWS:,}): "
+                f"an index is missing or unused; run ANALYZE and check the migrations")

@@ -31,6 +31,10 @@ def dumps(value: Any) -> str:
                       ensure_ascii=False)
 
 
+_DECODER = json.JSONDecoder(parse_float=Decimal)  # built once: json.loads with a
+# parse_float argument builds a new decoder per call (~20 us)
+
+
 def loads(text: str | bytes) -> Any:
     """Parse JSON keeping non-integer numbers as Decimal (never float)."""
-    return json.loads(text, parse_float=Decimal)
+    return _DECODER.decode(text.decode() if isinstance(text, (bytes, bytearray)) else text)

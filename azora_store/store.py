@@ -15,6 +15,9 @@ from .migrations import Migrations, Report
 from .models import ALL_MODELS
 
 if TYPE_CHECKING:
+    from .compliance import Compliance
+    from .market import Market
+    from .queries import Queries
     from .sync.outbox import Outbox
 
 
@@ -38,6 +41,27 @@ class Store:
         from .sync.outbox import Outbox
 
         return Outbox(self)
+
+    @cached_property
+    def market(self) -> Market:
+        """The marketplace workflows (users, jobs, escrow, disputes, ...)."""
+        from .market import Market
+
+        return Market(self)
+
+    @cached_property
+    def compliance(self) -> Compliance:
+        """KYC, AML checks and the hash-chained security event log."""
+        from .compliance import Compliance
+
+        return Compliance(self)
+
+    @cached_property
+    def queries(self) -> Queries:
+        """The four target queries (see azora_store.queries)."""
+        from .queries import Queries
+
+        return Queries(self)
 
     def migrate(self, report: Report | None = None) -> list[str]:
         """Bring the schema to the newest version; returns the migrations applied."""

@@ -125,3 +125,16 @@ def empty_url(request: pytest.FixtureRequest, backend_name: str, tmp_path) -> It
 def store(db_url: str) -> Iterator[Store]:
     with open_store(db_url) as opened:
         yield opened
+
+
+@pytest.fixture(autouse=True)
+def field_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh field-encryption key for every test (KYC encrypts with it)."""
+    from azora_store.crypto import KEY_ENV, KEY_FILE_ENV, default_cipher, generate_key
+
+    key = generate_key()
+    monkeypatch.setenv(KEY_ENV, key)
+    monkeypatch.delenv(KEY_FILE_ENV, raising=False)
+    default_cipher.cache_clear()
+    yield key
+    default_cipher.cache_clear()

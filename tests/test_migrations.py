@@ -19,7 +19,8 @@ from tests.helpers import sql
 HISTORY = "schema_migration"
 MODEL_TABLES = {m._meta.table_name for m in TABLES}
 # Objects the migrations add beyond what the models declare (dialect DDL).
-NOT_IN_MODELS = {"columns": {("jobs", "search_vector")}, "index_prefix": "ix_jobs_search"}
+NOT_IN_MODELS = {"columns": {("jobs", "search_vector"), ("jobs", "title_vector")},
+                 "index_prefix": ("ix_jobs_search", "ix_jobs_title_search")}
 
 
 def without_history(snapshot: dict) -> dict:

@@ -45,6 +45,10 @@ _APP_ERRORS: dict[str, type[AzoraError]] = {
 }
 
 
+#: (table, entity name, states, allowed (from, to) edges) of one state machine.
+TransitionGraph = tuple[str, str, Sequence[str], Sequence[tuple[str, str]]]
+
+
 def app_error(message: str) -> AzoraError | None:
     """The package error a trigger raised, parsed from the driver's message."""
     start = message.find(APP_ERROR_MARK)
@@ -256,6 +260,17 @@ class Backend(ABC):
     def drop_job_search_ddl(self) -> list[str]: ...
 
     @abstractmethod
+    def search_skills_ddl(self) -> list[str]:
+        """Put each OPEN job's skills into its full-text index entry, with what
+        ``text_narrow`` restricts by, so that text + skills is one index
+        intersection; kept by triggers (job_skills rows added or removed, status
+        changes, soft delete) and filled for existing rows. Empty where the index
+        already holds the skills."""
+
+    @abstractmethod
+    def drop_search_skills_ddl(self) -> list[str]: ...
+
+    @abstractmethod
     def sync_counter_triggers(self) -> list[str]:
         """Keep ``sync_counters`` plus ``sync_counter_deltas`` equal to COUNT(*)
         of ``service_sync`` per (service, status), in the same transaction as
@@ -263,6 +278,24 @@ class Backend(ABC):
 
     @abstractmethod
     def drop_sync_counter_triggers(self) -> list[str]: ...
+
+    @abstractmethod
+    def transition_triggers(self, graphs: Sequence[TransitionGraph]) -> list[str]:
+        """Refuse every status change that is not an edge of its table's graph, with
+        the message ``azora|invalid_transition|<Entity>|<from>|<to>``. A graph is
+        ``(table, entity, states, edges)`` with edges as (from, to) pairs; a status
+        outside ``states`` is left to the table's enumeration CHECK."""
+
+    @abstractmethod
+    def drop_transition_triggers(self, tables: Sequence[str]) -> list[str]: ...
+
+    @abstractmethod
+    def milestone_budget_trigger(self) -> list[str]:
+        """Refuse milestones whose amounts (cancelled ones aside) would add up to
+        more than their escrow's funded ``amount_minor``."""
+
+    @abstractmethod
+    def drop_milestone_budget_trigger(self) -> list[str]: ...
 
     # -- SQL fragments for statements written once for every dialect ------------
 
@@ -315,6 +348,64 @@ class Backend(ABC):
     def outbox_maintenance(self) -> str | None:
         """Housekeeping the outbox needs on this backend; returns what was done."""
         return None
+
+    # -- job search ----------------------------------------------------------------
+
+    def fetch(self, sql: str, params: Sequence[Any], plan_each_time: bool = False
+              ) -> list[tuple]:
+        """Run a read on this thread's connection without the ORM layer (the hot
+        path of the target queries). ``plan_each_time``: the best plan depends
+        on the parameter values (skewed data), so never reuse a generic plan."""
+        try:
+            return self.db.connection().execute(sql, params).fetchall()
+        except self.driver_errors as exc:
+            raise self.translate_error(exc, sql, params) from exc
+
+    @abstractmethod
+    def text_search(self, text: str, title_tier: bool, skills: Sequence[str] = ()
+                    ) -> tuple[str, str, str, list[Any]]:
+        """How to find OPEN jobs matching ``text`` (user input, made safe here):
+        (FROM clause giving jobs as ``j``, WHERE predicate, the id expression to
+        order and page by, parameters). ``title_tier`` selects jobs whose title
+        matches all of it; otherwise the other matches. ``skills`` narrow it
+        where the index holds them (``text_index_has_skills``)."""
+
+    #: Roughly what testing one row against a text query costs here (µs): job
+    #: search drives from a rare skill's postings when checking them all is cheap.
+    text_check_cost_us: ClassVar[float] = 5.0
+    #: The full-text index also holds each job's skills, so text + skills is one
+    #: index intersection (job search then always drives from the text index).
+    text_index_has_skills: ClassVar[bool] = False
+    #: ``text_search`` matches the skills exactly (no stemming), so no per-skill
+    #: check is added to it.
+    text_index_skills_exact: ClassVar[bool] = False
+    #: The text index yields its matches in no useful order: job search then
+    #: restricts each statement to a window of ids (``text_narrow``) of this many
+    #: ids per unit, newest first, so that no statement visits more than a window
+    #: of rows. 0: the index yields matches newest first and stops at the LIMIT.
+    text_window_ids: ClassVar[int] = 0
+
+    @abstractmethod
+    def text_narrow(self, title_tier: bool, currency: str | None,
+                    window: tuple[int, int] | None) -> tuple[str, list[Any]]:
+        """A predicate the text index resolves itself, ANDed to ``text_search``'s:
+        jobs in ``currency`` whose id lies in ``window`` ((low, high), low a
+        multiple of ``text_window_ids``), each where given. ("", []) where the
+        index holds neither (the caller filters on the jobs row anyway)."""
+
+    @abstractmethod
+    def text_check(self, text: str, title_tier: bool, job_id: str) -> tuple[str, list[Any]]:
+        """A predicate: does job ``job_id`` (an SQL expression) match ``text`` in
+        the given tier? For plans driven by another index."""
+
+    @abstractmethod
+    def sql_string_agg(self, expression: str) -> str:
+        """An aggregate joining ``expression`` values with '|'."""
+
+    def index_hint(self, index: str) -> str:
+        """Clause after a table name forcing ``index`` where the planner cannot
+        estimate a range well (empty where it can)."""
+        return ""
 
     # Dialect hooks used by the shared view definitions below.
     @abstractmethod
@@ -383,6 +474,36 @@ FROM transfers t""",
         return ["DROP VIEW IF EXISTS ledger_postings", "DROP VIEW IF EXISTS user_stats",
                 "DROP VIEW IF EXISTS job_analytics"]
 
+    # -- bulk loading (the seed generator) ----------------------------------------
+
+    @abstractmethod
+    def bulk_load(self, tables: Sequence[str], keep_indexes: Sequence[str] = ()
+                  ) -> AbstractContextManager[None]:
+        """Make loading these tables fast: drop their secondary indexes (except on
+        ``keep_indexes`` tables, e.g. ones with only small partial indexes, which
+        cost less to maintain than to rebuild) and triggers, restored from the
+        database's own DDL when the block ends, and relax durability. The loader
+        must write consistent data: foreign keys and triggers do not check it."""
+
+    @abstractmethod
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Any) -> int:
+        """Insert an iterable of tuples as fast as the driver allows."""
+
+    @abstractmethod
+    def sql_series(self, count: int) -> str:
+        """A WITH clause defining ``seq(i)`` = 1 .. count (no parameters, so the
+        statement may use ``%`` freely on every driver)."""
+
+    def sql_json(self, expression: str) -> str:
+        """``expression`` (text) as a value of a JSON column."""
+        return expression
+
+    def rebuild_job_search(self) -> None:  # noqa: B027 - nothing to do unless a dialect says
+        """Rebuild full-text structures after a load that bypassed their triggers."""
+
+    def reset_sequences(self, tables: Sequence[str]) -> None:  # noqa: B027
+        """Make id sequences continue after ids that were written explicitly."""
+
     # -- introspection ---------------------------------------------------------
 
     @abstractmethod
@@ -397,6 +518,14 @@ FROM transfers t""",
     @abstractmethod
     def explain(self, sql: str, params: Sequence[Any] = ()) -> list[str]:
         """The plan of one statement, one line per step."""
+
+    @abstractmethod
+    def full_scans(self, sql: str, plan: list[str]) -> list[str]:
+        """The tables ``plan`` (from ``explain(sql)``) reads from end to end."""
+
+    @abstractmethod
+    def estimated_rows(self, table: str) -> int:
+        """A cheap estimate of a table's row count (never a full COUNT)."""
 
     @abstractmethod
     def server_version(self) -> str: ...

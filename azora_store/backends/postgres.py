@@ -26,7 +26,14 @@ from ..errors import (
     SchemaOutOfDate,
     ValidationError,
 )
-from .base import Backend, TranslatingDatabase, app_error, take_options, wait_for_lock
+from .base import (
+    Backend,
+    TransitionGraph,
+    TranslatingDatabase,
+    app_error,
+    take_options,
+    wait_for_lock,
+)
 
 try:  # the optional driver
     import psycopg
@@ -258,17 +265,58 @@ END $$""",
                 "DROP FUNCTION IF EXISTS azora_apply_transfer()"]
 
     def job_search_ddl(self) -> list[str]:
+        # Vectors exist only for OPEN, undeleted jobs: nothing is computed or
+        # stored for the rest, and a status change recomputes them.
+        open_job = "status = 'OPEN' AND deleted_at IS NULL"
         return [
-            "ALTER TABLE jobs ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ("
-            "setweight(to_tsvector('english', coalesce(title, '')), 'A') || "
-            "setweight(to_tsvector('english', coalesce(description, '')), 'B')) STORED",
-            "CREATE INDEX ix_jobs_search ON jobs USING GIN (search_vector) "
-            "WHERE status = 'OPEN' AND deleted_at IS NULL",
+            f"ALTER TABLE jobs ADD COLUMN title_vector tsvector GENERATED ALWAYS AS (CASE "
+            f"WHEN {open_job} THEN to_tsvector('english', title) END) STORED",
+            f"ALTER TABLE jobs ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (CASE "
+            f"WHEN {open_job} THEN setweight(to_tsvector('english', title), 'A') || "
+            "setweight(to_tsvector('english', description), 'B') END) STORED",
+            f"CREATE INDEX ix_jobs_title_search ON jobs USING GIN (title_vector) WHERE {open_job}",
+            f"CREATE INDEX ix_jobs_search ON jobs USING GIN (search_vector) WHERE {open_job}",
+            # Skill postings carry what search filters on (see JobSkill).
+            f"""CREATE FUNCTION azora_fill_job_skill() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    SELECT CASE WHEN j.{open_job.replace(' AND ', ' AND j.')} THEN j.created_at END,
+           j.budget_minor, j.currency
+      INTO NEW.open_created_at, NEW.budget_minor, NEW.currency
+      FROM jobs AS j WHERE j.id = NEW.job_id;
+    RETURN NEW;
+END $$""",
+            "CREATE TRIGGER trg_job_skills_fill BEFORE INSERT ON job_skills FOR EACH ROW "
+            "EXECUTE FUNCTION azora_fill_job_skill()",
+            """CREATE FUNCTION azora_sync_job_postings() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE job_skills
+       SET open_created_at = CASE WHEN NEW.status = 'OPEN' AND NEW.deleted_at IS NULL
+                                  THEN NEW.created_at END,
+           budget_minor = NEW.budget_minor, currency = NEW.currency
+     WHERE job_id = NEW.id;
+    RETURN NULL;
+END $$""",
+            "CREATE TRIGGER trg_jobs_postings AFTER UPDATE OF status, deleted_at, budget_minor, "
+            "currency, created_at ON jobs FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM "
+            "NEW.status OR OLD.deleted_at IS DISTINCT FROM NEW.deleted_at OR OLD.budget_minor "
+            "IS DISTINCT FROM NEW.budget_minor OR OLD.currency IS DISTINCT FROM NEW.currency "
+            "OR OLD.created_at IS DISTINCT FROM NEW.created_at) "
+            "EXECUTE FUNCTION azora_sync_job_postings()",
+            "UPDATE job_skills AS s SET open_created_at = CASE WHEN j.status = 'OPEN' AND "
+            "j.deleted_at IS NULL THEN j.created_at END, budget_minor = j.budget_minor, "
+            "currency = j.currency FROM jobs AS j WHERE j.id = s.job_id",
         ]
 
     def drop_job_search_ddl(self) -> list[str]:
-        return ["DROP INDEX IF EXISTS ix_jobs_search",
-                "ALTER TABLE jobs DROP COLUMN IF EXISTS search_vector"]
+        return ["DROP TRIGGER IF EXISTS trg_jobs_postings ON jobs",
+                "DROP FUNCTION IF EXISTS azora_sync_job_postings()",
+                "DROP TRIGGER IF EXISTS trg_job_skills_fill ON job_skills",
+                "DROP FUNCTION IF EXISTS azora_fill_job_skill()",
+                "UPDATE job_skills SET open_created_at = NULL, budget_minor = NULL, "
+                "currency = NULL",
+                "DROP INDEX IF EXISTS ix_jobs_search", "DROP INDEX IF EXISTS ix_jobs_title_search",
+                "ALTER TABLE jobs DROP COLUMN IF EXISTS search_vector",
+                "ALTER TABLE jobs DROP COLUMN IF EXISTS title_vector"]
 
     def sync_counter_triggers(self) -> list[str]:
         # Statement-level triggers with transition tables append one aggregated
@@ -324,6 +372,58 @@ END $$""",
             "autovacuum_vacuum_threshold, autovacuum_vacuum_cost_delay, "
             "autovacuum_analyze_scale_factor)"]
 
+    def transition_triggers(self, graphs: Sequence[TransitionGraph]) -> list[str]:
+        # One function; each table's trigger passes its entity name, states and
+        # allowed edges ("FROM>TO") as arguments.
+        statements = ["""CREATE FUNCTION azora_check_transition() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.status = ANY (string_to_array(TG_ARGV[1], ','))
+       AND NOT (OLD.status || '>' || NEW.status) = ANY (string_to_array(TG_ARGV[2], ',')) THEN
+        RAISE EXCEPTION 'azora|invalid_transition|%|%|%', TG_ARGV[0], OLD.status, NEW.status;
+    END IF;
+    RETURN NEW;
+END $$"""]
+        for table, entity, states, edges in graphs:
+            allowed = ",".join(f"{a}>{b}" for a, b in edges)
+            statements.append(
+                f'CREATE TRIGGER trg_{table}_transition BEFORE UPDATE OF status ON "{table}" '
+                "FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION "
+                f"azora_check_transition('{entity}', '{','.join(states)}', '{allowed}')")
+        return statements
+
+    def drop_transition_triggers(self, tables: Sequence[str]) -> list[str]:
+        return [f'DROP TRIGGER IF EXISTS trg_{table}_transition ON "{table}"'
+                for table in tables] + ["DROP FUNCTION IF EXISTS azora_check_transition()"]
+
+    def milestone_budget_trigger(self) -> list[str]:
+        # Locks the escrow row first (as the workflows do), so two inserts for one
+        # escrow cannot both pass the sum check.
+        return ["""CREATE FUNCTION azora_check_milestone_budget() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    funded bigint;
+BEGIN
+    IF NEW.status = 'CANCELLED' THEN
+        RETURN NEW;
+    END IF;
+    SELECT amount_minor INTO funded FROM escrows WHERE id = NEW.escrow_id FOR UPDATE;
+    IF NEW.amount_minor + (SELECT COALESCE(SUM(amount_minor), 0) FROM milestones
+                            WHERE escrow_id = NEW.escrow_id AND status <> 'CANCELLED'
+                              AND id IS DISTINCT FROM NEW.id) > funded THEN
+        RAISE EXCEPTION 'azora|validation|amount|Milestone amounts cannot add up to more than %',
+            'their escrow was funded with';
+    END IF;
+    RETURN NEW;
+END $$""",
+                "CREATE TRIGGER trg_milestones_budget BEFORE INSERT OR UPDATE OF amount_minor, "
+                "escrow_id ON milestones FOR EACH ROW "
+                "EXECUTE FUNCTION azora_check_milestone_budget()"]
+
+    def drop_milestone_budget_trigger(self) -> list[str]:
+        return ["DROP TRIGGER IF EXISTS trg_milestones_budget ON milestones",
+                "DROP FUNCTION IF EXISTS azora_check_milestone_budget()"]
+
     def sql_in(self, column: str) -> str:
         return f"{column} = ANY(%s)"
 
@@ -368,11 +468,100 @@ END $$""",
             self.db.execute_sql("SELECT pg_advisory_unlock(%s)", (OUTBOX_VACUUM_LOCK_KEY,))
         return f"vacuumed {', '.join(due)}"
 
+    def fetch(self, sql: str, params: Sequence[Any], plan_each_time: bool = False
+              ) -> list[tuple]:
+        # psycopg prepares a statement after five runs; Postgres may then switch
+        # to a generic plan, which for a skewed filter (a popular vs a rare
+        # skill) can be 50x slower. prepare=False plans with the actual values.
+        try:
+            return self.db.connection().execute(
+                sql, params, prepare=False if plan_each_time else None).fetchall()
+        except self.driver_errors as exc:
+            raise self.translate_error(exc, sql, params) from exc
+
+    def text_search(self, text: str, title_tier: bool, skills: Sequence[str] = ()
+                    ) -> tuple[str, str, str, list[Any]]:
+        # The planner picks per term: a GIN bitmap for rare terms, a walk of
+        # ix_jobs_open_id testing each row for frequent ones (ANALYZE keeps the
+        # lexeme frequencies it needs).
+        query = "websearch_to_tsquery('english', %s)"
+        if title_tier:
+            return "jobs AS j", f"j.title_vector @@ {query}", "j.id", [text]
+        return ("jobs AS j", f"j.search_vector @@ {query} AND NOT (j.title_vector @@ {query})",
+                "j.id", [text, text])
+
+    def text_check(self, text: str, title_tier: bool, job_id: str) -> tuple[str, list[Any]]:
+        _, match, _, params = self.text_search(text, title_tier)
+        return match, params  # tested on the jobs row the plan already holds
+
+    def sql_string_agg(self, expression: str) -> str:
+        return f"string_agg({expression}, '|')"
+
     def sql_date(self, column: str) -> str:
         return f"({column})::date"
 
     def sql_json_object_agg(self, key: str, value: str) -> str:
         return f"json_object_agg({key}, {value})::text"
+
+    # -- bulk loading ------------------------------------------------------------
+
+    @contextmanager
+    def bulk_load(self, tables: Sequence[str], keep_indexes: Sequence[str] = ()
+                  ) -> Iterator[None]:
+        self.db.connect(reuse_if_open=True)
+        saved = self._rows(  # secondary indexes no constraint depends on
+            "SELECT ci.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
+            "JOIN pg_class ci ON ci.oid = x.indexrelid JOIN pg_class ct ON ct.oid = x.indrelid "
+            "JOIN pg_namespace n ON n.oid = ct.relnamespace WHERE n.nspname = current_schema() "
+            "AND ct.relname = ANY(%s) AND NOT x.indisprimary AND NOT EXISTS "
+            "(SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
+            ([t for t in tables if t not in keep_indexes],))
+        for name, _ in saved:
+            self.db.execute_sql(f'DROP INDEX "{name}"')
+        superuser = self._rows("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        if superuser and superuser[0][0]:
+            self.db.execute_sql("SET session_replication_role = replica")  # no FK/trigger work
+        else:
+            for table in tables:
+                self.db.execute_sql(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')
+        self.db.execute_sql("SET synchronous_commit = off")
+        self.db.execute_sql("SET maintenance_work_mem = '256MB'")
+        try:
+            yield
+        finally:
+            self.db.execute_sql("RESET session_replication_role")
+            for table in tables:
+                self.db.execute_sql(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
+            for _, definition in saved:
+                self.db.execute_sql(definition)
+            self.db.execute_sql("RESET synchronous_commit")
+            self.db.execute_sql("RESET maintenance_work_mem")
+            for table in tables:  # vacuum sets the visibility map: index-only scans
+                self.db.execute_sql(f'VACUUM (ANALYZE) "{table}"')
+
+    def sql_series(self, count: int) -> str:
+        return f"WITH seq(i) AS (SELECT generate_series(1::bigint, {int(count)}))"
+
+    def sql_json(self, expression: str) -> str:
+        return f"CAST({expression} AS jsonb)"
+
+    def reset_sequences(self, tables: Sequence[str]) -> None:
+        for (table,) in self._rows(
+                "SELECT c.table_name FROM information_schema.columns c WHERE c.table_schema = "
+                "current_schema() AND c.column_name = 'id' AND c.column_default LIKE 'nextval%%' "
+                "AND c.table_name = ANY(%s)", (list(tables),)):
+            self.db.execute_sql(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+                                f'COALESCE((SELECT MAX(id) FROM "{table}"), 0) + 1, false)')
+
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Any) -> int:
+        count = 0
+        with self.db.atomic():
+            cursor = self.db.cursor()
+            with cursor.copy(f'COPY "{table}" ({", ".join(columns)}) FROM STDIN') as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    count += 1
+        return count
 
     # -- introspection ---------------------------------------------------------
 
@@ -428,8 +617,19 @@ END $$""",
     def explain(self, sql: str, params: Sequence[Any] = ()) -> list[str]:
         return [row[0] for row in self._rows("EXPLAIN " + sql, params)]
 
+    def full_scans(self, sql: str, plan: list[str]) -> list[str]:
+        return [m.group(1) for m in map(_SEQ_SCAN.search, plan) if m]
+
+    def estimated_rows(self, table: str) -> int:
+        rows = self._rows("SELECT GREATEST(reltuples, 0)::bigint FROM pg_class "
+                          "WHERE oid = to_regclass(%s)", (table,))
+        return int(rows[0][0]) if rows else 0
+
     def server_version(self) -> str:
         return str(self.db.execute_sql("SHOW server_version").fetchone()[0])
+
+
+_SEQ_SCAN = re.compile(r"Seq Scan on (\w+)")
 
 
 def _key_columns(orig: BaseException) -> list[str]:

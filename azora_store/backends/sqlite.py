@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import peewee
+from playhouse.fts_parser import parse as parse_web_query
 
 from ..errors import (
     AzoraError,
@@ -28,9 +29,19 @@ from ..errors import (
     ValidationError,
 )
 from ..models.fields import CompositeForeignKey
-from .base import Backend, TranslatingDatabase, app_error, take_options, wait_for_lock
+from .base import (
+    Backend,
+    TransitionGraph,
+    TranslatingDatabase,
+    app_error,
+    take_options,
+    wait_for_lock,
+)
+from .stopwords import as_postgres_reads_it
 
 NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')"
+POSTING_OPEN = ("CASE WHEN {row}.status = 'OPEN' AND {row}.deleted_at IS NULL "
+                "THEN {row}.created_at END")
 MIGRATION_LOCK_TIMEOUT = 600.0
 
 #: Pragmas a URL may override, e.g. ``sqlite:///a.db?synchronous=normal``.
@@ -61,6 +72,8 @@ class SqliteBackend(Backend):
     name = "sqlite"
     driver_errors = (sqlite3.Error,)
     supports_skip_locked = False
+    text_check_cost_us = 450.0  # a correlated FTS5 MATCH on one rowid (measured)
+    text_index_has_skills = True
 
     def create_database(self) -> peewee.Database:
         path = self.url.database
@@ -231,39 +244,118 @@ END"""]
         return ["DROP TRIGGER IF EXISTS trg_transfers_apply"]
 
     def job_search_ddl(self) -> list[str]:
-        indexed = "{row}.status = 'OPEN' AND {row}.deleted_at IS NULL"
-        new, old = indexed.format(row="NEW"), indexed.format(row="OLD")
+        # The FTS table's external content is a view: each job's title,
+        # description and skill tokens. Triggers keep one FTS row per OPEN,
+        # undeleted job; FTS5's 'delete' needs the exact old values, so each
+        # trigger rebuilds the old skill list (the one before its change).
+        open_job = "{row}.status = 'OPEN' AND {row}.deleted_at IS NULL"
+        new, old = open_job.format(row="NEW"), open_job.format(row="OLD")
+        job_is_open = ("EXISTS (SELECT 1 FROM jobs AS j WHERE j.id = {row}.job_id AND "
+                       + open_job.format(row="j") + ")")
+
+        def fts(command: str, row: str, skills: str) -> str:
+            if command == "delete":
+                return (f"INSERT INTO jobs_fts(jobs_fts, rowid, title, description, skills) "
+                        f"VALUES ('delete', {row}.id, {row}.title, {row}.description, {skills});")
+            return (f"INSERT INTO jobs_fts(rowid, title, description, skills) "
+                    f"VALUES ({row}.id, {row}.title, {row}.description, {skills});")
+
+        def job_fts(command: str, job_id: str, skills: str) -> str:
+            values = "j.id, j.title, j.description, " + skills
+            target = ("jobs_fts(jobs_fts, rowid, title, description, skills) SELECT 'delete', "
+                      if command == "delete" else
+                      "jobs_fts(rowid, title, description, skills) SELECT ")
+            return f"INSERT INTO {target}{values} FROM jobs AS j WHERE j.id = {job_id};"
+
         return [
-            "CREATE VIRTUAL TABLE jobs_fts USING fts5(title, description, content='jobs', "
-            "content_rowid='id', tokenize='porter unicode61')",
+            f"""CREATE VIEW jobs_search_source AS
+SELECT j.id AS id, j.title AS title, j.description AS description,
+       {skill_tokens("j.id")} AS skills
+FROM jobs AS j""",
+            "CREATE VIRTUAL TABLE jobs_fts USING fts5(title, description, skills, "
+            "content='jobs_search_source', content_rowid='id', "
+            "tokenize=\"porter unicode61 tokenchars '_'\")",
             f"""CREATE TRIGGER trg_jobs_fts_insert AFTER INSERT ON jobs WHEN {new}
 BEGIN
-    INSERT INTO jobs_fts(rowid, title, description) VALUES (NEW.id, NEW.title, NEW.description);
+    {fts("insert", "NEW", skill_tokens("NEW.id"))}
 END""",
             f"""CREATE TRIGGER trg_jobs_fts_delete AFTER DELETE ON jobs WHEN {old}
 BEGIN
-    INSERT INTO jobs_fts(jobs_fts, rowid, title, description)
-    VALUES ('delete', OLD.id, OLD.title, OLD.description);
+    {fts("delete", "OLD", skill_tokens("OLD.id"))}
 END""",
             f"""CREATE TRIGGER trg_jobs_fts_update AFTER UPDATE OF title, description, status,
 deleted_at ON jobs
 BEGIN
-    INSERT INTO jobs_fts(jobs_fts, rowid, title, description)
-    SELECT 'delete', OLD.id, OLD.title, OLD.description WHERE {old};
-    INSERT INTO jobs_fts(rowid, title, description)
-    SELECT NEW.id, NEW.title, NEW.description WHERE {new};
+    INSERT INTO jobs_fts(jobs_fts, rowid, title, description, skills)
+    SELECT 'delete', OLD.id, OLD.title, OLD.description, {skill_tokens("OLD.id")} WHERE {old};
+    INSERT INTO jobs_fts(rowid, title, description, skills)
+    SELECT NEW.id, NEW.title, NEW.description, {skill_tokens("NEW.id")} WHERE {new};
 END""",
-            "INSERT INTO jobs_fts(rowid, title, description) SELECT id, title, description "
-            "FROM jobs WHERE status = 'OPEN' AND deleted_at IS NULL",
+            f"""CREATE TRIGGER trg_job_skills_fts_insert AFTER INSERT ON job_skills
+WHEN {job_is_open.format(row="NEW")}
+BEGIN
+    {job_fts("delete", "NEW.job_id", skill_tokens("NEW.job_id", without="NEW.skill"))}
+    {job_fts("insert", "NEW.job_id", skill_tokens("NEW.job_id"))}
+END""",
+            f"""CREATE TRIGGER trg_job_skills_fts_delete AFTER DELETE ON job_skills
+WHEN {job_is_open.format(row="OLD")}
+BEGIN
+    {job_fts("delete", "OLD.job_id", skill_tokens("OLD.job_id", plus="OLD.skill"))}
+    {job_fts("insert", "OLD.job_id", skill_tokens("OLD.job_id"))}
+END""",
+            f"""CREATE TRIGGER trg_job_skills_fts_update AFTER UPDATE OF skill ON job_skills
+WHEN {job_is_open.format(row="NEW")}
+BEGIN
+    {job_fts("delete", "NEW.job_id",
+             skill_tokens("NEW.job_id", without="NEW.skill", plus="OLD.skill"))}
+    {job_fts("insert", "NEW.job_id", skill_tokens("NEW.job_id"))}
+END""",
+            "INSERT INTO jobs_fts(rowid, title, description, skills) SELECT id, title, "
+            "description, skills FROM jobs_search_source AS s WHERE EXISTS (SELECT 1 FROM jobs "
+            "AS j WHERE j.id = s.id AND " + open_job.format(row="j") + ")",
+            # Skill postings carry what search filters on (see JobSkill).
+            """CREATE TRIGGER trg_job_skills_fill AFTER INSERT ON job_skills
+BEGIN
+    UPDATE job_skills
+       SET open_created_at = CASE WHEN j.status = 'OPEN' AND j.deleted_at IS NULL
+                                  THEN j.created_at END,
+           budget_minor = j.budget_minor, currency = j.currency
+      FROM jobs AS j
+     WHERE j.id = NEW.job_id AND job_skills.job_id = NEW.job_id
+       AND job_skills.skill = NEW.skill;
+END""",
+            f"""CREATE TRIGGER trg_jobs_postings AFTER UPDATE OF status, deleted_at, budget_minor,
+currency, created_at ON jobs
+BEGIN
+    UPDATE job_skills
+       SET open_created_at = {POSTING_OPEN.format(row="NEW")},
+           budget_minor = NEW.budget_minor, currency = NEW.currency
+     WHERE job_id = NEW.id;
+END""",
+            "UPDATE job_skills SET open_created_at = (SELECT " + POSTING_OPEN.format(row="j")
+            + " FROM jobs AS j WHERE j.id = job_skills.job_id), budget_minor = (SELECT "
+            "budget_minor FROM jobs WHERE id = job_skills.job_id), currency = (SELECT currency "
+            "FROM jobs WHERE id = job_skills.job_id)",
         ]
 
     def drop_job_search_ddl(self) -> list[str]:
         return [
-            "DROP TRIGGER IF EXISTS trg_jobs_fts_insert",
-            "DROP TRIGGER IF EXISTS trg_jobs_fts_delete",
-            "DROP TRIGGER IF EXISTS trg_jobs_fts_update",
+            "DROP TRIGGER IF EXISTS trg_job_skills_fill",
+            "DROP TRIGGER IF EXISTS trg_jobs_postings",
+            "UPDATE job_skills SET open_created_at = NULL, budget_minor = NULL, currency = NULL",
+            *[f"DROP TRIGGER IF EXISTS {name}" for name in (
+                "trg_jobs_fts_insert", "trg_jobs_fts_delete", "trg_jobs_fts_update",
+                "trg_job_skills_fts_insert", "trg_job_skills_fts_delete",
+                "trg_job_skills_fts_update")],
             "DROP TABLE IF EXISTS jobs_fts",
+            "DROP VIEW IF EXISTS jobs_search_source",
         ]
+
+    def search_skills_ddl(self) -> list[str]:
+        return []  # jobs_fts already holds each job's skill tokens
+
+    def drop_search_skills_ddl(self) -> list[str]:
+        return []
 
     def sync_counter_triggers(self) -> list[str]:
         # Plain UPDATEs of existing counter rows: SQLite runs an UPSERT inside a
@@ -308,6 +400,49 @@ END""",
         return [f"DROP TRIGGER IF EXISTS trg_service_sync_count_{op}"
                 for op in ("insert", "update", "move", "delete")]
 
+    def transition_triggers(self, graphs: Sequence[TransitionGraph]) -> list[str]:
+        # RAISE takes only a literal message, so every forbidden pair of states
+        # gets its own CASE branch with its own message.
+        statements = []
+        for table, entity, states, edges in graphs:
+            allowed = {f"{a}>{b}" for a, b in edges}
+            branches = " ".join(
+                f"WHEN '{a}>{b}' THEN RAISE(ABORT, 'azora|invalid_transition|{entity}|{a}|{b}')"
+                for a in states for b in states if a != b and f"{a}>{b}" not in allowed)
+            if not branches:
+                continue
+            listed = ", ".join(f"'{s}'" for s in states)
+            statements.append(
+                f'CREATE TRIGGER trg_{table}_transition BEFORE UPDATE OF status ON "{table}" '
+                f"FOR EACH ROW WHEN OLD.status IS NOT NEW.status AND NEW.status IN ({listed}) "
+                f"BEGIN SELECT CASE OLD.status || '>' || NEW.status {branches} END; END")
+        return statements
+
+    def drop_transition_triggers(self, tables: Sequence[str]) -> list[str]:
+        return [f"DROP TRIGGER IF EXISTS trg_{table}_transition" for table in tables]
+
+    def milestone_budget_trigger(self) -> list[str]:
+        message = ("azora|validation|amount|Milestone amounts cannot add up to more than "
+                   "their escrow was funded with")
+
+        def trigger(name: str, event: str, other_rows: str) -> str:
+            return f"""CREATE TRIGGER {name} BEFORE {event} ON milestones
+FOR EACH ROW WHEN NEW.status <> 'CANCELLED' AND NEW.amount_minor + (
+    SELECT COALESCE(SUM(amount_minor), 0) FROM milestones
+     WHERE escrow_id = NEW.escrow_id AND status <> 'CANCELLED'{other_rows})
+    > (SELECT amount_minor FROM escrows WHERE id = NEW.escrow_id)
+BEGIN
+    SELECT RAISE(ABORT, '{message}');
+END"""
+
+        return [trigger("trg_milestones_budget_insert", "INSERT", ""),
+                trigger("trg_milestones_budget_update", "UPDATE OF amount_minor, escrow_id",
+                        " AND id <> NEW.id")]
+
+    def drop_milestone_budget_trigger(self) -> list[str]:
+        return ["DROP TRIGGER IF EXISTS trg_milestones_budget_insert",
+                "DROP TRIGGER IF EXISTS trg_milestones_budget_update"]
+
     def sql_in(self, column: str) -> str:
         return f"{column} IN (SELECT value FROM json_each(?))"
 
@@ -323,11 +458,89 @@ END""",
     def read_datetime(self, value: Any) -> Any:
         return datetime.fromisoformat(value) if isinstance(value, str) else value
 
+    def text_search(self, text: str, title_tier: bool, skills: Sequence[str] = ()
+                    ) -> tuple[str, str, str, list[Any]]:
+        # FTS5 drives: it yields matches in rowid order and stops at the LIMIT,
+        # however many documents match, and intersects the text with the skill
+        # tokens itself. web_query makes any typed text a valid FTS5 expression
+        # (quotes, -exclusion and OR work; never an SQL error).
+        query = parse_web_query(as_postgres_reads_it(text), [])
+        words = f"{{title description}} : ({query})"
+        expression = (f"({words}) AND title : ({query})" if title_tier
+                      else f"({words}) NOT title : ({query})")
+        for skill in skills:
+            expression += ' AND skills : "' + skill_token(skill).replace('"', '""') + '"'
+        return ("jobs_fts AS f JOIN jobs AS j ON j.id = f.rowid", "jobs_fts MATCH ?", "f.rowid",
+                [expression])
+
+    def text_check(self, text: str, title_tier: bool, job_id: str) -> tuple[str, list[Any]]:
+        _, match, _, params = self.text_search(text, title_tier)
+        return (f"EXISTS (SELECT 1 FROM jobs_fts WHERE {match} AND jobs_fts.rowid = {job_id})",
+                params)
+
+    def text_narrow(self, title_tier: bool, currency: str | None,
+                    window: tuple[int, int] | None) -> tuple[str, list[Any]]:
+        return "", []  # FTS5 walks newest first; currency is checked on the jobs row
+
+    def sql_string_agg(self, expression: str) -> str:
+        return f"group_concat({expression}, '|')"
+
+    def index_hint(self, index: str) -> str:
+        return f" INDEXED BY {index}"
+
     def sql_date(self, column: str) -> str:
         return f"date({column})"
 
     def sql_json_object_agg(self, key: str, value: str) -> str:
         return f"json_group_object({key}, {value})"
+
+    # -- bulk loading ------------------------------------------------------------
+
+    @contextmanager
+    def bulk_load(self, tables: Sequence[str], keep_indexes: Sequence[str] = ()
+                  ) -> Iterator[None]:
+        marks = ", ".join("?" for _ in tables)
+        saved = [(kind, name, sql) for kind, name, table, sql in self._rows(
+            f"SELECT type, name, tbl_name, sql FROM sqlite_master WHERE tbl_name IN ({marks}) "
+            "AND type IN ('index', 'trigger') AND sql IS NOT NULL", tables)
+            if kind == "trigger" or table not in keep_indexes]
+        for kind, name, _ in saved:
+            self.db.execute_sql(f'DROP {kind.upper()} "{name}"')
+        self.db.execute_sql("PRAGMA foreign_keys = OFF")
+        self.db.execute_sql("PRAGMA synchronous = OFF")
+        self.db.execute_sql("PRAGMA ignore_check_constraints = ON")  # 9 us a row otherwise
+        try:
+            yield
+        finally:
+            for kind in ("index", "trigger"):  # indexes first: triggers may rely on them
+                for saved_kind, _, sql in saved:
+                    if saved_kind == kind:
+                        self.db.execute_sql(sql)
+            self.db.execute_sql("PRAGMA ignore_check_constraints = OFF")
+            self.db.execute_sql("PRAGMA synchronous = FULL")
+            self.db.execute_sql("PRAGMA foreign_keys = ON")
+            self.db.execute_sql("PRAGMA analysis_limit = 1000")  # sampled, not full scans
+            self.db.execute_sql("ANALYZE")
+
+    def sql_series(self, count: int) -> str:
+        return ("WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq "
+                f"WHERE i < {int(count)})")
+
+    def rebuild_job_search(self) -> None:
+        self.db.execute_sql("INSERT INTO jobs_fts(jobs_fts) VALUES ('delete-all')")
+        self.db.execute_sql(
+            "INSERT INTO jobs_fts(rowid, title, description, skills) SELECT s.id, s.title, "
+            "s.description, s.skills FROM jobs_search_source AS s JOIN jobs AS j ON j.id = s.id "
+            "WHERE j.status = 'OPEN' AND j.deleted_at IS NULL")
+        self.db.execute_sql("INSERT INTO jobs_fts(jobs_fts) VALUES ('optimize')")
+
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Any) -> int:
+        sql = (f'INSERT INTO "{table}" ({", ".join(columns)}) '
+               f'VALUES ({", ".join("?" for _ in columns)})')
+        with self.db.atomic():
+            cursor = self.db.cursor()
+            cursor.executemany(sql, rows)
+            return cursor.rowcount
 
     # -- introspection ---------------------------------------------------------
 
@@ -379,10 +592,30 @@ END""",
             lines.append("  " * (depth[node_id] - 1) + detail)
         return lines
 
+    def full_scans(self, sql: str, plan: list[str]) -> list[str]:
+        # "SCAN j" with no USING clause reads the whole table; plans name the
+        # alias, so map it back through the statement's FROM/JOIN clauses.
+        aliases = {alias: table for table, alias in _TABLE_REFERENCE.findall(sql)}
+        tables = {r[0] for r in self._rows("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        scanned = []
+        for line in plan:
+            found = _FULL_SCAN.match(line.strip())
+            if found and aliases.get(found.group(1), found.group(1)) in tables:
+                scanned.append(aliases.get(found.group(1), found.group(1)))
+        return scanned
+
+    def estimated_rows(self, table: str) -> int:
+        try:  # the largest rowid: one b-tree descent
+            return int(self._rows(f'SELECT MAX(rowid) FROM "{table}"')[0][0] or 0)
+        except AzoraError:
+            return int(self._rows(f'SELECT COUNT(*) FROM "{table}"')[0][0])
+
     def server_version(self) -> str:
         return sqlite3.sqlite_version
 
 
+_TABLE_REFERENCE = re.compile(r'(?:FROM|JOIN)\s+"?(\w+)"?\s+AS\s+"?(\w+)"?', re.IGNORECASE)
+_FULL_SCAN = re.compile(r"^SCAN (\w+)$")
 _DELETE = re.compile(r'\s*DELETE\s+FROM\s+"?(\w+)"?', re.IGNORECASE)
 _INSERT = re.compile(r'\s*INSERT\s+INTO\s+"?(\w+)"?\s*\(([^)]*)\)\s*VALUES\s*', re.IGNORECASE)
 _UPDATE = re.compile(r'\s*UPDATE\s+"?(\w+)"?\s+SET\s+(.*?)\s+(WHERE|RETURNING|$)',
@@ -410,6 +643,34 @@ def _written_rows(sql: str, params: Sequence[Any]) -> tuple[str | None, list[dic
             row[matched.group(1)] = params[position]
         return update.group(1), [row]
     return None, []
+
+
+# A skill as one full-text token ("react native" -> "sk_react_native", "c#" ->
+# "sk_c_h"), computed the same way in SQL (triggers) and in Python (queries).
+_TOKEN_MAP = ((" ", "_"), ("#", "_h"), ("+", "_p"), (".", "_d"), ("-", "_m"), ("/", "_s"))
+
+
+def skill_token(skill: str) -> str:
+    for char, code in _TOKEN_MAP:
+        skill = skill.replace(char, code)
+    return "sk_" + skill
+
+
+def _token_sql(column: str) -> str:
+    for char, code in _TOKEN_MAP:
+        column = f"replace({column}, '{char}', '{code}')"
+    return f"'sk_' || {column}"
+
+
+def skill_tokens(job_id: str, without: str | None = None, plus: str | None = None) -> str:
+    """SQL for a job's skill tokens, sorted and space-separated; ``without`` /
+    ``plus`` rebuild the list as it was before a skill was added / removed."""
+    rows = f"SELECT {_token_sql('skill')} AS t FROM job_skills WHERE job_id = {job_id}"
+    if without:
+        rows += f" AND skill <> {without}"
+    if plus:
+        rows += f" UNION ALL SELECT {_token_sql(plus)}"
+    return f"COALESCE((SELECT group_concat(t, ' ') FROM ({rows} ORDER BY 1)), '')"
 
 
 def _normalise(sql: str) -> str:

@@ -112,6 +112,9 @@ class Job(FrozenModel):
 class JobSkill(FrozenModel):
     job = ForeignKey(Job, on_delete="CASCADE", index=False)
     skill = SkillField()
+    open_created_at = DateTimeField(null=True)
+    budget = MoneyField(null=True)
+    currency = choice(*CURRENCIES_V1, null=True)
 
     class Meta:
         table_name = "job_skills"
@@ -429,6 +432,15 @@ INDEXES = [
     ModelIndex(Job, (Job.status, Job.created_at), name="ix_jobs_status_created"),
     ModelIndex(Job, (Job.freelancer, Job.status), name="ix_jobs_freelancer_status"),
     ModelIndex(JobSkill, (JobSkill.skill, JobSkill.job), name="ix_job_skills_skill_job"),
+    ModelIndex(JobSkill, (JobSkill.skill, JobSkill.open_created_at, JobSkill.job, JobSkill.budget,
+                          JobSkill.currency), name="ix_job_skills_open",
+               where=JobSkill.open_created_at.is_null(False)),
+    ModelIndex(Job, (Job.created_at, Job.id, Job.budget, Job.currency), name="ix_jobs_open_recent",
+               where=(Job.status == "OPEN") & Job.deleted_at.is_null()),
+    ModelIndex(Job, (Job.budget, Job.created_at, Job.id, Job.currency), name="ix_jobs_open_budget",
+               where=(Job.status == "OPEN") & Job.deleted_at.is_null()),
+    ModelIndex(Job, (Job.id,), name="ix_jobs_open_id",
+               where=(Job.status == "OPEN") & Job.deleted_at.is_null()),
     ModelIndex(Application, (Application.job, Application.freelancer), unique=True,
                name="uq_applications_job_freelancer"),
     ModelIndex(Milestone, (Milestone.auto_release_at,), name="ix_milestones_due",

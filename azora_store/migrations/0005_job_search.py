@@ -1,5 +1,7 @@
-"""Full-text search over OPEN jobs: an FTS5 external-content table kept by
-triggers on SQLite; a generated tsvector with a partial GIN index on Postgres."""
+"""Job search: full-text over OPEN jobs (an FTS5 external-content table kept
+by triggers on SQLite; generated title and title+description tsvectors with
+partial GIN indexes on Postgres), and the triggers that keep each skill
+posting's copy of its job's open state, budget and currency."""
 
 
 def up(migrator, db):

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from .analytics import JobAnalytics, UserStats, ViewModel
+from .auth import ApiToken
 from .base import BaseModel
 from .compliance import (
     AMLCheck,
@@ -81,13 +82,15 @@ TABLES: tuple[type[BaseModel], ...] = (
     SyncCounter,
     SyncCounterDelta,
     ConsumedEvent,
+    ApiToken,
 )
 VIEWS: tuple[type[ViewModel], ...] = (JobAnalytics, UserStats)
 ALL_MODELS: tuple[type[BaseModel], ...] = TABLES + VIEWS
 
 __all__ = [
     "ALL_MODELS", "TABLES", "VIEWS",
-    "AMLCheck", "Account", "AccountKind", "Application", "ApplicationStatus", "BaseModel",
+    "AMLCheck", "Account", "AccountKind", "ApiToken", "Application", "ApplicationStatus",
+    "BaseModel",
     "ConsumedEvent", "Course", "CourseStatus", "Currency", "Dispute", "DisputeStatus",
     "DocumentType", "Enrollment", "EnrollmentStatus", "EntityType", "Escrow", "EscrowStatus",
     "EventLog", "IdempotencyKey", "Job", "JobAnalytics", "JobSkill", "JobStatus",

@@ -118,15 +118,32 @@ class Job(BaseModel):
 
 
 Job.add_index(ModelIndex(Job, (Job.status, Job.created_at), name="ix_jobs_status_created"))
+# Search over OPEN jobs: newest first, or by budget range; both covering.
+_OPEN = (Job.status == JobStatus.OPEN) & Job.deleted_at.is_null()
+Job.add_index(ModelIndex(Job, (Job.created_at, Job.id, Job.budget, Job.currency),
+                         name="ix_jobs_open_recent", where=_OPEN))
+Job.add_index(ModelIndex(Job, (Job.budget, Job.created_at, Job.id, Job.currency),
+                         name="ix_jobs_open_budget", where=_OPEN))
+# Text matches are paged by id (newest first): lets Postgres walk OPEN jobs in id
+# order and test each against a frequent term, instead of collecting them all.
+Job.add_index(ModelIndex(Job, (Job.id,), name="ix_jobs_open_id", where=_OPEN))
 # Jobs completed as freelancer (user stats) are counted from this index alone.
 Job.add_index(ModelIndex(Job, (Job.freelancer, Job.status), name="ix_jobs_freelancer_status"))
 
 
 class JobSkill(BaseModel):
-    """A job's skills, one row each; indexed both ways (job -> skills, skill -> jobs)."""
+    """A job's skills, one row each; indexed both ways (job -> skills, skill -> jobs).
+
+    Each row also carries a copy of what search filters on, kept by database
+    triggers from its job: ``open_created_at`` (the job's creation time while it
+    is OPEN and not deleted, else NULL), ``budget`` and ``currency``. So a skill
+    filter walks one covering index newest-first and never visits ``jobs``."""
 
     job = ForeignKey(Job, on_delete="CASCADE", backref="skills", index=False)
     skill = SkillField()
+    open_created_at = DateTimeField(null=True)
+    budget = MoneyField(null=True)
+    currency = EnumField(Currency, null=True)
 
     class Meta:
         table_name = "job_skills"
@@ -135,6 +152,11 @@ class JobSkill(BaseModel):
 
 JobSkill.add_index(ModelIndex(JobSkill, (JobSkill.skill, JobSkill.job),
                               name="ix_job_skills_skill_job"))
+# The postings of OPEN jobs per skill, newest first, with the filters inside.
+JobSkill.add_index(ModelIndex(JobSkill, (JobSkill.skill, JobSkill.open_created_at, JobSkill.job,
+                                         JobSkill.budget, JobSkill.currency),
+                              name="ix_job_skills_open",
+                              where=JobSkill.open_created_at.is_null(False)))
 
 
 class Application(BaseModel):

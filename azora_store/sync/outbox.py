@@ -24,6 +24,7 @@ from .statements import OutboxStatements
 
 DEFAULT_MAX_ATTEMPTS = 3
 FOLD_WHEN_READING = 500  # unfolded delta rows that make status() fold afterwards
+STATUSES = tuple(status.value for status in SyncStatus)
 LIMITS = {"service": 64, "entity_type": 64, "entity_id": 64, "ordering_key": 200,
           "dedup_key": 200}
 
@@ -352,21 +353,25 @@ class Outbox:
     def status(self) -> SyncStatusReport:
         """Exact counts per status and service, and the oldest pending event's
         creation time, from the counter rows (O(1) in the outbox's size)."""
-        counts = dict.fromkeys(SyncStatus, 0)
+        counts = dict.fromkeys(STATUSES, 0)
         services: dict[str, dict[str, int]] = {}
         oldest, unfolded = None, 0
-        for service, status, count, deltas, oldest_pending in self.sql.rows(self.sql.status_sql):
-            count, unfolded = int(count), unfolded + int(deltas)
-            counts[SyncStatus(status)] += count
-            per_service = services.setdefault(service, dict.fromkeys(SyncStatus, 0))
-            per_service[SyncStatus(status)] += count
-            oldest = oldest_pending
+        for service, status, value, kind, oldest_pending in self.backend.fetch(
+                self.sql.status_sql, ()):
+            if kind == 2:
+                oldest = oldest_pending
+                continue
+            unfolded += kind
+            if value:
+                counts[status] += value
+                per_service = services.get(service)
+                if per_service is None:
+                    per_service = services[service] = dict.fromkeys(STATUSES, 0)
+                per_service[status] += value
         if unfolded > FOLD_WHEN_READING:
             self.fold()  # keep the next read fast when no worker has folded lately
-        counts = {status.value: n for status, n in counts.items()}
-        services = {name: {status.value: n for status, n in per.items()}
-                    for name, per in sorted(services.items()) if any(per.values())}
-        return SyncStatusReport(counts, services, self.backend.read_datetime(oldest))
+        return SyncStatusReport(counts, dict(sorted(services.items())),
+                                self.backend.read_datetime(oldest))
 
     def fold(self) -> int:
         """Fold pending counter deltas (where the backend keeps any). Best effort:

@@ -157,15 +157,16 @@ class OutboxStatements:
             f"WHERE id > {p} ORDER BY id LIMIT {p}")
         self.delete_sql = ("DELETE FROM service_sync WHERE status = 'COMPLETED' AND "
                            + backend.sql_in("id"))
-        # Counter rows plus unfolded deltas; the last column says how many
-        # delta rows were summed (status() folds when there are many).
+        # Counter rows, unfolded delta rows (flag 1) and the oldest pending
+        # event's creation time, summed in Python: a few dozen rows, and no sort.
+        # (The timestamp row comes first so Postgres types that column from it.)
+        # (service, status, count, kind, oldest pending): kind 0 a counter row, 1 an
+        # unfolded delta row, 2 the one row holding the oldest pending event's time.
         self.status_sql = (
-            "SELECT service, status, SUM(n), SUM(unfolded), "
-            "(SELECT created_at FROM service_sync WHERE status = 'PENDING' "
-            "ORDER BY id LIMIT 1) FROM ("
-            "SELECT service, status, count AS n, 0 AS unfolded FROM sync_counters "
-            "UNION ALL SELECT service, status, delta, 1 FROM sync_counter_deltas"
-            ") AS counts GROUP BY service, status")
+            "SELECT NULL, NULL, NULL, 2, (SELECT created_at FROM service_sync "
+            "WHERE status = 'PENDING' ORDER BY id LIMIT 1) "
+            "UNION ALL SELECT service, status, count, 0, NULL FROM sync_counters "
+            "UNION ALL SELECT service, status, delta, 1, NULL FROM sync_counter_deltas")
         self.count_sql = "SELECT service, status, COUNT(*) FROM service_sync GROUP BY 1, 2"
 
     # -- execution helpers ------------------------------------------------------

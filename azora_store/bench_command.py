@@ -1,0 +1,68 @@
+"""``azora-store bench``: run the benchmark suite (``benchmarks/``) and print the
+percentile table; a breached threshold makes the exit status 1."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from .backends import DatabaseURL
+from .seed import SCALES
+
+SUITE = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def pytest_arguments(scale: str, backend: str, url: str | None, json_path: str | None,
+                     rounds: int, seed: int, select: str | None) -> list[str]:
+    """The pytest command line that runs the suite as asked."""
+    args = [str(SUITE), "-p", "no:cacheprovider", "-q", "--benchmark-sort=name",
+            "--scale", scale, "--seed", str(seed), "--rounds", str(rounds)]
+    if url is not None:
+        parsed = DatabaseURL.parse(url)
+        backend = "sqlite" if parsed.scheme == "sqlite" else "postgresql"
+        args += ["--sqlite-db", parsed.database] if backend == "sqlite" else ["--pg-db", url]
+    if json_path:
+        args += ["--bench-json", json_path]
+    chosen = [k for k in (backend if backend != "both" else None, select) if k]
+    if chosen:
+        args += ["-k", " and ".join(f"({k})" for k in chosen)]
+    return args
+
+
+@click.command("bench")
+@click.option("--scale", type=click.Choice(list(SCALES)), default="small", show_default=True,
+              help="Dataset scale; seeded once into .benchmarks/data (and a Postgres database "
+                   "azora_bench_<scale>_<seed> on $AZORA_TEST_PG_URL's server) and reused.")
+@click.option("--backend", type=click.Choice(["both", "sqlite", "postgresql"]), default="both",
+              show_default=True)
+@click.option("--db", "url", default=None, metavar="URL",
+              help="An already seeded database to measure instead (its backend only).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False),
+              help="Also write the percentile table (and any breaches) to this JSON file.")
+@click.option("--rounds", type=click.IntRange(10, 100_000), default=300, show_default=True,
+              help="Timed calls per benchmark.")
+@click.option("--seed", type=int, default=42, show_default=True, help="Seed of the dataset.")
+@click.option("-k", "select", help="Only benchmarks matching this pytest -k expression.")
+def bench_command(scale: str, backend: str, url: str | None, json_path: str | None,
+                  rounds: int, seed: int, select: str | None) -> None:
+    """Measure the four target queries (p50/p95/p99, and the raw driver's p50
+    for the same SQL) and check benchmarks/thresholds.toml.
+
+    Needs a source checkout with the dev extra (pytest-benchmark).
+
+    \b
+    Example:
+      azora-store bench --scale small --json bench.json
+      azora-store bench --db sqlite:///large.db --scale large -k search
+    """
+    if not SUITE.is_dir():
+        raise click.ClickException(f"no benchmark suite at {SUITE}: bench runs from a source "
+                                   "checkout (git clone, then pip install -e '.[dev]')")
+    if url is not None:
+        DatabaseURL.parse(url)  # a malformed URL is reported before pytest starts
+    args = pytest_arguments(scale, backend, url, json_path, rounds, seed, select)
+    completed = subprocess.run([sys.executable, "-m", "pytest", *args], check=False)
+    sys.exit(completed.returncode)

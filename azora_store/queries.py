@@ -1,0 +1,563 @@
+"""The four target queries: job search, user stats, sync status, KYC look-up.
+
+Each is one function taking the store first. They return the same results on
+both backends and run precompiled SQL on the thread's connection, so the
+package adds only microseconds over the raw driver (the benchmarks measure
+the ratio in the same run).
+
+Job search chooses its plan in the application, the way a search engine does,
+from numbers it caches for a few minutes (open postings per skill, budgets of
+open jobs):
+
+- skills given: walk the rarest skill's postings newest first; each posting
+  carries its job's open state, creation time, budget and currency, so budget
+  and currency are checked inside the index, and the other skills by primary
+  key;
+- a narrow budget range (at most 2% of open jobs): scan that range of the
+  budget index and sort the few rows;
+- otherwise: walk the open jobs newest first, filters checked in the index;
+- text: title matches first, then the other matches, newest (highest id)
+  first within each, driven by the full-text index (FTS5 on SQLite; on
+  Postgres the planner picks GIN or an id-ordered walk per term).
+
+Paging is keyset: the opaque cursor holds the last row's sort key and a
+fingerprint of the filters, so it stays correct when jobs are inserted
+meanwhile and is refused with a different query.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import bisect
+import json
+import threading
+import time
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from . import jsonutil
+from .errors import NotFound, ValidationError
+from .models.fields import normalise_skill
+from .models.marketplace import JobStatus
+from .money import CURRENCIES, from_minor, to_minor
+
+MAX_LIMIT = 100
+MAX_SKILLS = 5
+MAX_TEXT = 200
+STATS_TTL = 300.0  # seconds the plan numbers are reused
+BUDGET_INDEX_SHARE = 0.02  # use the budget index when the range holds at most this share
+TEXT_CHECK_BUDGET_US = 5_000.0  # drive text search from a skill if checking it costs less
+
+OPEN = "j.status = 'OPEN' AND j.deleted_at IS NULL"
+
+
+# -- results -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    items: list[JobHit]
+    next_cursor: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"items": [hit.to_json() for hit in self.items], "next_cursor": self.next_cursor}
+
+
+class RowView:
+    """A result read from one row, decoding each field on first use (like
+    ``JobHit``): callers often need a few fields, and building every typed value
+    up front cost more than the query itself on SQLite."""
+
+    __slots__ = ("_read_datetime", "_row")
+    FIELDS: tuple[str, ...] = ()
+
+    def __init__(self, row: tuple, read_datetime: Any):
+        self._row = row
+        self._read_datetime = read_datetime
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other._row == self._row  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._row)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.to_json()}>"
+
+    def to_json(self) -> dict[str, Any]:
+        return {name: _jsonable(getattr(self, name)) for name in self.FIELDS}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    return value
+
+
+class UserStatsResult(RowView):
+    """One user's figures; ``earnings`` maps currency to a Decimal amount."""
+
+    __slots__ = ()
+    FIELDS = ("user_id", "enrollments", "courses_completed", "jobs_posted", "jobs_completed",
+              "applications", "reviews_received", "average_rating", "earnings")
+    user_id = property(lambda self: self._row[0])
+    enrollments = property(lambda self: self._row[1])
+    courses_completed = property(lambda self: self._row[2])
+    jobs_posted = property(lambda self: self._row[3])
+    jobs_completed = property(lambda self: self._row[4])
+    applications = property(lambda self: self._row[5])
+    reviews_received = property(lambda self: self._row[6])
+
+    @property
+    def average_rating(self) -> Decimal | None:
+        rating = self._row[7]
+        return None if rating is None else Decimal(str(rating)).quantize(Decimal("0.01"))
+
+    @property
+    def earnings(self) -> dict[str, Decimal]:
+        raw = self._row[8]
+        parsed = jsonutil.loads(raw) if isinstance(raw, (str, bytes)) else raw or {}
+        return {currency: from_minor(int(minor)) for currency, minor in sorted(parsed.items())}
+
+
+class KycRecord(RowView):
+    """What may be shown of a KYC record: never the document number itself."""
+
+    __slots__ = ("others_with_document",)  # other users holding the same number
+    FIELDS = ("user_id", "status", "risk_level", "document_type", "document_masked", "country",
+              "submitted_at", "reviewed_at", "expires_at", "others_with_document")
+    user_id = property(lambda self: self._row[0])
+    status = property(lambda self: self._row[1])
+    risk_level = property(lambda self: self._row[2])
+    document_type = property(lambda self: self._row[3])
+    document_masked = property(lambda self: self._row[4])
+    country = property(lambda self: self._row[5])
+    submitted_at = property(lambda self: self._read_datetime(self._row[6]))
+    reviewed_at = property(lambda self: self._read_datetime(self._row[7]))
+    expires_at = property(lambda self: self._read_datetime(self._row[8]))
+
+    def __init__(self, row: tuple, read_datetime: Any, others_with_document: int = 0):
+        super().__init__(row, read_datetime)
+        self.others_with_document = others_with_document
+
+
+class JobHit(RowView):
+    """One search result. Typed fields (budget as Decimal, created_at as datetime,
+    skills sorted) are decoded from the row on first use."""
+
+    __slots__ = ()
+    FIELDS = ("id", "title", "status", "budget", "currency", "created_at", "client_id",
+              "skills")
+    id = property(lambda self: self._row[0])
+    title = property(lambda self: self._row[1])
+    status = property(lambda self: self._row[2])
+    currency = property(lambda self: self._row[4])
+    client_id = property(lambda self: self._row[6])
+
+    @property
+    def budget(self) -> Decimal:
+        return from_minor(self._row[3])
+
+    @property
+    def created_at(self) -> datetime:
+        return self._read_datetime(self._row[5])
+
+    @property
+    def skills(self) -> tuple[str, ...]:
+        return tuple(sorted(self._row[7].split("|"))) if self._row[7] else ()
+
+    def __repr__(self) -> str:
+        return f"<JobHit {self.id} {self.title!r}>"
+
+    def to_json(self) -> dict[str, Any]:
+        return {**super().to_json(), "skills": list(self.skills)}
+
+
+# -- search request ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    text: str | None
+    skills: tuple[str, ...]
+    status: str
+    min_budget: int | None
+    max_budget: int | None
+    currency: str | None
+    limit: int
+    fingerprint: str = field(default="", compare=False)
+
+    @classmethod
+    def build(cls, text: Any, skills: Any, status: Any, min_budget: Any, max_budget: Any,
+              currency: Any, limit: Any) -> SearchRequest:
+        if text is not None and not isinstance(text, str):
+            raise ValidationError("text must be a string", field="text", rule="type")
+        text = " ".join(text.split()) if text else None
+        if text and len(text) > MAX_TEXT:
+            raise ValidationError(f"text is longer than {MAX_TEXT} characters", field="text",
+                                  rule="max_length")
+        if isinstance(skills, str):
+            skills = [skills]
+        try:
+            skills = list(skills or ())
+            if not all(isinstance(s, str) for s in skills):
+                raise TypeError
+            normalised = tuple(dict.fromkeys(normalise_skill(s) for s in skills if s))
+        except TypeError:
+            raise ValidationError("skills must be a list of strings", field="skills",
+                                  rule="type") from None
+        if len(normalised) > MAX_SKILLS:
+            raise ValidationError(f"at most {MAX_SKILLS} skills", field="skills",
+                                  rule="max_items")
+        try:
+            status = JobStatus(status or JobStatus.OPEN).value
+        except ValueError:
+            raise ValidationError(f"status must be one of {', '.join(JobStatus)}, got "
+                                  f"{status!r}", field="status", rule="enum") from None
+        if text and status != JobStatus.OPEN:
+            raise ValidationError("text search covers OPEN jobs only", field="text",
+                                  rule="open_only")
+        low = None if min_budget in (None, "") else to_minor(min_budget, "min_budget")
+        high = None if max_budget in (None, "") else to_minor(max_budget, "max_budget")
+        if low is not None and high is not None and low > high:
+            raise ValidationError("min_budget must not exceed max_budget", field="min_budget",
+                                  rule="range")
+        if currency is not None:
+            currency = str(currency).strip().upper()
+            if currency not in CURRENCIES:
+                raise ValidationError(f"currency must be one of {', '.join(CURRENCIES)}",
+                                      field="currency", rule="enum")
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+            raise ValidationError(f"limit must be a whole number from 1 to {MAX_LIMIT}",
+                                  field="limit", rule="range")
+        # Only ties a cursor to its query (no secret): a CRC is enough and cheap.
+        identity = repr((text, sorted(normalised), status, low, high, currency)).encode()
+        digest = f"{zlib.crc32(identity):08x}"
+        return cls(text, normalised, status, low, high, currency, limit, digest)
+
+
+_CURSOR_JSON = json.JSONEncoder(separators=(",", ":"))  # one encoder, not one per call
+
+
+def _encode_cursor(fingerprint: str, key: list[Any]) -> str:
+    raw = _CURSOR_JSON.encode({"f": fingerprint, "k": key}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None, fingerprint: str, size: int) -> list[Any] | None:
+    if cursor in (None, ""):
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        key = data["k"]
+        valid = isinstance(key, list) and len(key) == size and data["f"] == fingerprint
+    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeError):
+        valid = False
+    if not valid:
+        raise ValidationError("cursor is not valid for this search: pass the next_cursor of "
+                              "the previous page of the same query", field="cursor",
+                              rule="cursor")
+    return key
+
+
+# -- the queries ---------------------------------------------------------------------
+
+
+class Queries:
+    """Per-store query state: precompiled SQL and the cached plan numbers."""
+
+    def __init__(self, store: Any):
+        self.store = store
+        self.backend = store.backend
+        self.db = store.db
+        self.p = self.db.param
+        self._sql: dict[tuple, str] = {}
+        self._stats_lock = threading.Lock()
+        self._stats_at = 0.0
+        self._skill_counts: dict[str, int] = {}
+        self._budgets: list[int] = []
+        agg = self.backend.sql_string_agg("k.skill")
+        self.columns = ("j.id, j.title, j.status, j.budget_minor, j.currency, j.created_at, "
+                        f"j.client_id, (SELECT {agg} FROM job_skills AS k WHERE k.job_id = j.id)")
+        self._user_stats_sql = (
+            "SELECT user_id, enrollments, courses_completed, jobs_posted, jobs_completed, "
+            "applications, reviews_received, average_rating, earnings FROM user_stats "
+            f"WHERE user_id = {self.p}")
+        kyc = ("SELECT user_id, status, risk_level, document_type, document_masked, country, "
+               "submitted_at, reviewed_at, expires_at FROM kyc_verifications WHERE ")
+        self._kyc_by_user_sql = kyc + f"user_id = {self.p}"
+        self._kyc_by_document_sql = kyc + f"document_index = {self.p} ORDER BY id"
+
+    # -- execution -----------------------------------------------------------------
+
+    def rows(self, sql: str, params: list[Any] | tuple[Any, ...],
+             plan_each_time: bool = False) -> list[tuple]:
+        """Run SQL on this thread's connection (no ORM layer on the hot path)."""
+        return self.backend.fetch(sql, params, plan_each_time)
+
+    # -- search --------------------------------------------------------------------
+
+    def search_jobs(self, text: str | None = None, skills: Any = (), status: str = "OPEN",
+                    min_budget: Any = None, max_budget: Any = None, currency: str | None = None,
+                    limit: int = 20, cursor: str | None = None) -> SearchPage:
+        request = SearchRequest.build(text, skills, status, min_budget, max_budget, currency,
+                                      limit)
+        after = _decode_cursor(cursor, request.fingerprint, 2)
+        if request.text:
+            rows, key = self._search_text(request, after)
+        else:
+            rows, key = self._search_listing(request, after)
+        read = self.backend.read_datetime
+        return SearchPage([JobHit(row, read) for row in rows],
+                          _encode_cursor(request.fingerprint, key) if key else None)
+
+    def _filters(self, request: SearchRequest, alias: str, job_id: str,
+                 skip_skill: str | None = None) -> tuple[list[str], list[Any]]:
+        """Budget and currency (on ``alias``, a jobs row or a posting) and the skills
+        other than ``skip_skill`` (by primary key of job_skills)."""
+        sql, params = [], []
+        if request.min_budget is not None:
+            sql.append(f"{alias}.budget_minor >= {self.p}")
+            params.append(request.min_budget)
+        if request.max_budget is not None:
+            sql.append(f"{alias}.budget_minor <= {self.p}")
+            params.append(request.max_budget)
+        if request.currency is not None:
+            sql.append(f"{alias}.currency = {self.p}")
+            params.append(request.currency)
+        for skill in request.skills:
+            if skill != skip_skill:
+                sql.append(f"EXISTS (SELECT 1 FROM job_skills AS o WHERE o.job_id = {job_id} "
+                           f"AND o.skill = {self.p})")
+                params.append(skill)
+        return sql, params
+
+    @staticmethod
+    def _page(rows: list[tuple], limit: int, key_of: Any) -> tuple[list[tuple], Any]:
+        """The first ``limit`` rows and, if there are more, the next page's key."""
+        if len(rows) > limit:
+            return rows[:limit], key_of(rows[limit - 1])
+        return rows, None
+
+    def _rarest_skill(self, request: SearchRequest) -> tuple[str, int]:
+        counts = self._stats()[0]
+        driver = min(request.skills, key=lambda s: counts.get(s, 0))
+        return driver, counts.get(driver, 0)
+
+    def _fetch(self, inner: str, params: list[Any], with_key: bool) -> list[tuple]:
+        """The jobs of one page: ``inner`` selects (id[, k]) with its LIMIT; the job
+        rows are read for those ids only."""
+        key = ", page.k" if with_key else ""
+        order = "page.k DESC, page.id DESC" if with_key else "page.id DESC"
+        sql = (f"SELECT {self.columns}{key} FROM ({inner}) AS page JOIN jobs AS j "
+               f"ON j.id = page.id ORDER BY {order}")
+        return self.rows(sql, params, plan_each_time=True)
+
+    def _search_listing(self, request: SearchRequest, after: list[Any] | None
+                        ) -> tuple[list[tuple], Any]:
+        """Newest first by (created_at, id); the plan depends on the filters."""
+        p = self.p
+        if request.status != JobStatus.OPEN:
+            source, key, ident = "jobs AS j", "j.created_at", "j.id"
+            where, params = [f"j.status = {p}", "j.deleted_at IS NULL"], [request.status]
+            filters, extra = self._filters(request, "j", "j.id")
+        elif request.skills:
+            driver, count = self._rarest_skill(request)
+            if count == 0 and self._stats_fresh():
+                return [], None  # a skill no open job has: nothing can match
+            source, key, ident = "job_skills AS s", "s.open_created_at", "s.job_id"
+            where, params = [f"s.skill = {p}", "s.open_created_at IS NOT NULL"], [driver]
+            filters, extra = self._filters(request, "s", "s.job_id", skip_skill=driver)
+        else:
+            hint = ""
+            if (request.min_budget is not None or request.max_budget is not None) and \
+                    self._budget_share(request) <= BUDGET_INDEX_SHARE:
+                hint = self.backend.index_hint("ix_jobs_open_budget")
+            source, key, ident = f"jobs AS j{hint}", "j.created_at", "j.id"
+            where, params = [OPEN], []
+            filters, extra = self._filters(request, "j", "j.id")
+        where += filters
+        params += extra
+        if after is not None:
+            where.append(f"({key}, {ident}) < ({p}, {p})")
+            params += after
+        inner = (f"SELECT {key} AS k, {ident} AS id FROM {source} WHERE {' AND '.join(where)} "
+                 f"ORDER BY {key} DESC, {ident} DESC LIMIT {p}")
+        rows = self._fetch(inner, [*params, request.limit + 1], with_key=True)
+        rows, cursor = self._page(rows, request.limit, lambda r: [_key_time(r[8]), r[0]])
+        return [r[:8] for r in rows], cursor
+
+    def _search_text(self, request: SearchRequest, after: list[Any] | None
+                     ) -> tuple[list[tuple], Any]:
+        """Title matches first (tier 0), then the others (tier 1), newest first."""
+        start_tier = after[0] if after else 0
+        if start_tier not in (0, 1):
+            raise ValidationError("cursor is not valid for this search", field="cursor",
+                                  rule="cursor")
+        skill_driven = False
+        if request.skills:
+            driver, count = self._rarest_skill(request)
+            if count == 0 and self._stats_fresh():
+                return [], None
+            # Check every posting of a rare skill against the text, or walk the
+            # text matches and probe the skills: whichever costs less (never the
+            # former where the text index itself holds the skills).
+            skill_driven = (not self.backend.text_index_has_skills and
+                            count * self.backend.text_check_cost_us <= TEXT_CHECK_BUDGET_US)
+        collected: list[tuple] = []
+        want = request.limit + 1
+        for tier in (0, 1)[start_tier:]:
+            below = after[1] if after is not None and tier == start_tier else None
+            for inner, params in self._text_plans(request, tier == 0, skill_driven and driver,
+                                                  below):
+                rows = self._fetch(inner, [*params, want - len(collected)], with_key=False)
+                collected += [(tier, *row) for row in rows]
+                if len(collected) >= want:
+                    break
+            if len(collected) >= want:
+                break
+        rows, cursor = self._page(collected, request.limit, lambda r: [r[0], r[1]])
+        return [r[1:] for r in rows], cursor
+
+    def _text_plans(self, request: SearchRequest, title_tier: bool, driver: str | bool,
+                    below: int | None) -> Any:
+        """The statement that fills one tier: driven by a rare skill's postings or
+        by the text index (yielded, so a dialect could add fallbacks)."""
+        if driver:
+            inner, params, ident = self._text_by_skill(request, driver, title_tier)
+        else:
+            inner, params, ident = self._text_by_index(request, title_tier)
+        if below is not None:
+            inner += f" AND {ident} < {self.p}"
+            params = [*params, below]
+        yield f"{inner} ORDER BY {ident} DESC LIMIT {self.p}", params
+
+    def _text_by_index(self, request: SearchRequest, title_tier: bool
+                       ) -> tuple[str, list[Any], str]:
+        """Driven by the full-text index: (inner SQL without ORDER/LIMIT, params, id)."""
+        source, match, ident, params = self.backend.text_search(request.text, title_tier,
+                                                                request.skills)
+        filters, extra = self._filters(request, "j", ident)
+        where = [match, OPEN, *filters]
+        return (f"SELECT {ident} AS id FROM {source} WHERE {' AND '.join(where)}",
+                params + extra, ident)
+
+    def _text_by_skill(self, request: SearchRequest, driver: str, title_tier: bool
+                       ) -> tuple[str, list[Any], str]:
+        """Driven by a rare skill's postings, each checked against the text."""
+        check, check_params = self.backend.text_check(request.text, title_tier, "j.id")
+        filters, extra = self._filters(request, "s", "s.job_id", skip_skill=driver)
+        where = [f"s.skill = {self.p}", "s.open_created_at IS NOT NULL", *filters, check]
+        return ("SELECT j.id AS id FROM job_skills AS s JOIN jobs AS j ON j.id = s.job_id "
+                f"WHERE {' AND '.join(where)}", [driver, *extra, *check_params], "j.id")
+
+    # -- plan numbers ----------------------------------------------------------------
+
+    def _stats_fresh(self) -> bool:
+        return time.monotonic() - self._stats_at < STATS_TTL
+
+    def _stats(self) -> tuple[dict[str, int], list[int]]:
+        """Open postings per skill and the sorted budgets of open jobs."""
+        if not self._stats_fresh():
+            with self._stats_lock:
+                if not self._stats_fresh():
+                    self._skill_counts = dict(self.rows(
+                        "SELECT skill, COUNT(*) FROM job_skills WHERE open_created_at IS NOT NULL "
+                        "GROUP BY skill", ()))
+                    self._budgets = sorted(r[0] for r in self.rows(
+                        f"SELECT j.budget_minor FROM jobs AS j WHERE {OPEN}", ()))
+                    self._stats_at = time.monotonic()
+        return self._skill_counts, self._budgets
+
+    def _budget_share(self, request: SearchRequest) -> float:
+        budgets = self._stats()[1]
+        if not budgets:
+            return 0.0
+        low = bisect.bisect_left(budgets, request.min_budget) if request.min_budget else 0
+        high = (bisect.bisect_right(budgets, request.max_budget)
+                if request.max_budget is not None else len(budgets))
+        return max(high - low, 0) / len(budgets)
+
+    # -- user stats ------------------------------------------------------------------
+
+    def user_stats(self, user_id: int) -> UserStatsResult:
+        if isinstance(user_id, bool) or not isinstance(user_id, int):
+            raise ValidationError("user_id must be an integer", field="user_id", rule="type")
+        rows = self.rows(self._user_stats_sql, (user_id,))
+        if not rows:
+            raise NotFound(f"no user {user_id}", field="user_id")
+        return UserStatsResult(rows[0], self.backend.read_datetime)
+
+    # -- KYC -------------------------------------------------------------------------
+
+    def kyc_lookup(self, user_id: int | None = None, document_number: str | None = None
+                   ) -> KycRecord:
+        if user_id is None and document_number is None:
+            raise ValidationError("give user_id or document_number", field="user_id",
+                                  rule="required")
+        if document_number is not None:
+            from .compliance.kyc import PURPOSE as KYC_PURPOSE
+            from .crypto import check_document_number
+
+            check_document_number(document_number)
+            index = self.store.compliance.cipher.blind_index(document_number, KYC_PURPOSE)
+            rows = self.rows(self._kyc_by_document_sql, (index,))
+            holders = {row[0] for row in rows}
+            if user_id is not None:
+                rows = [row for row in rows if row[0] == user_id]
+            if not rows:
+                raise NotFound("no KYC record with that document number",
+                               field="document_number")
+            others = len(holders) - 1
+        else:
+            if isinstance(user_id, bool) or not isinstance(user_id, int):
+                raise ValidationError("user_id must be an integer", field="user_id", rule="type")
+            rows = self.rows(self._kyc_by_user_sql, (user_id,))
+            if not rows:
+                raise NotFound(f"no KYC record for user {user_id}", field="user_id")
+            others = 0
+        return KycRecord(rows[0], self.backend.read_datetime, others)
+
+
+def _key_time(value: Any) -> str:
+    """A sort-key timestamp as text, passed back as-is (SQLite compares the stored
+    text, Postgres casts it to a timestamp)."""
+    return value if isinstance(value, str) else value.isoformat(" ")
+
+
+# -- the public functions ------------------------------------------------------------
+
+
+def search_jobs(store: Any, text: str | None = None, skills: Any = (), status: str = "OPEN",
+                min_budget: Any = None, max_budget: Any = None, currency: str | None = None,
+                limit: int = 20, cursor: str | None = None) -> SearchPage:
+    """Search jobs (see the module docstring for order and paging)."""
+    return store.queries.search_jobs(text, skills, status, min_budget, max_budget, currency,
+                                     limit, cursor)
+
+
+def user_stats(store: Any, user_id: int) -> UserStatsResult:
+    """Enrollments, jobs posted and completed, applications, reviews, average
+    rating and earnings per currency (from the ledger) of one user."""
+    return store.queries.user_stats(user_id)
+
+
+def sync_status(store: Any) -> Any:
+    """Exact outbox counts per status and service, and the oldest pending age."""
+    return store.sync.status()
+
+
+def kyc_lookup(store: Any, user_id: int | None = None, document_number: str | None = None
+               ) -> KycRecord:
+    """KYC status, risk level and masked document of a user, found by user id or by
+    document number (through the blind index; the number itself is never stored)."""
+    return store.queries.kyc_lookup(user_id, document_number)

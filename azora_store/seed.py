@@ -1,0 +1,580 @@
+"""``azora-store seed``: a deterministic marketplace at a chosen scale.
+
+The same ``--seed`` gives the same rows (ids, texts, amounts, timestamps) on
+either backend, so query results can be compared across backends. Shape:
+
+- skills follow a Zipf-like popularity over 500 skills, ~3 per job (1 to 5);
+- jobs: 20% OPEN (more among recent jobs), 10% IN_PROGRESS, 60% COMPLETED,
+  10% CANCELLED; budgets log-uniform from 50 to 50,000; eight currencies;
+- ~3 applications per job, the hired freelancer's accepted, the rest rejected;
+- every hired job has a funded escrow, released for completed jobs, with the
+  deposit, funding and release transfers in the ledger (balances consistent);
+- reviews for ~73% of completed jobs per party; KYC for 80% of users (document
+  numbers encrypted with the configured field key);
+- outbox events: the newest 3% unfinished (pending, failed, stuck), the rest
+  completed, with exact counters.
+
+Rows are generated as numpy column arrays, chunk by chunk, and written through
+the backend's bulk path (SQLite: executemany in big transactions; Postgres:
+COPY) with secondary indexes and triggers dropped during the load and rebuilt
+after it. Large (1M users, 1M jobs, 3M applications, 10M events) is meant for
+benchmarks run by hand.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from .errors import ConfigurationError
+from .money import CURRENCIES
+from .seed_words import DESCRIPTION_WORDS, SKILLS, TITLE_OPENERS, TITLE_ROLES, TITLE_TASKS
+
+END = datetime(2026, 11, 1)  # fixed, so the same seed gives the same timestamps
+START = END - timedelta(days=730)
+CHUNK = 200_000
+CURRENCY_WEIGHTS = (0.60, 0.12, 0.08, 0.06, 0.05, 0.04, 0.03, 0.02)
+FIRST = ("amara", "kofi", "zanele", "tunde", "wanjiru", "lindiwe", "chidi", "fatima", "joseph",
+         "nadia", "samuel", "grace", "ibrahim", "thandi", "omar", "ama", "peter", "lerato")
+LAST = ("okafor", "mensah", "dlamini", "abebe", "kamau", "nkosi", "adeyemi", "hassan",
+        "mwangi", "owusu", "banda", "diallo", "achieng", "moyo", "sithole", "ndlovu")
+DOMAINS = ("example.org", "mail.example", "azora.test", "post.example")
+
+
+@dataclass(frozen=True)
+class Scale:
+    users: int
+    jobs: int
+    applications: int
+    outbox: int
+
+
+SCALES: dict[str, Scale] = {
+    "tiny": Scale(users=1_000, jobs=1_000, applications=3_000, outbox=10_000),
+    "small": Scale(users=20_000, jobs=20_000, applications=60_000, outbox=200_000),
+    "medium": Scale(users=200_000, jobs=200_000, applications=600_000, outbox=2_000_000),
+    "large": Scale(users=1_000_000, jobs=1_000_000, applications=3_000_000, outbox=10_000_000),
+}
+
+# Tables written by the seed, in dependency order.
+TABLES = ("users", "courses", "enrollments", "jobs", "job_skills", "applications", "escrows",
+          "accounts", "ledger_transactions", "transfers", "reviews", "skill_verifications",
+          "kyc_verifications", "aml_checks", "service_sync", "sync_counters")
+
+
+@dataclass
+class SeedSummary:
+    scale: str
+    seed: int
+    rows: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    total_seconds: float = 0.0
+
+
+Report = Callable[[str, int, int], None]  # table, rows so far, rows expected
+
+
+def _numpy() -> Any:
+    try:
+        import numpy
+    except ImportError:
+        raise ConfigurationError("the seed generator needs numpy: pip install "
+                                 "'azora_store[seed]'") from None
+    return numpy
+
+
+def zipf_weights(n: int, exponent: float) -> Any:
+    np = _numpy()
+    weights = 1.0 / np.arange(1, n + 1) ** exponent
+    return weights / weights.sum()
+
+
+def _stamp(np: Any, seconds: Any) -> list[str]:
+    """Seconds after START -> 'YYYY-MM-DD HH:MM:SS.ffffff' (what peewee writes)."""
+    base = np.datetime64(START.isoformat(), "us")
+    values = base + (seconds * 1e6).astype("int64").astype("timedelta64[us]")
+    return [text.replace("T", " ") for text in np.datetime_as_string(values, unit="us")]
+
+
+class Seeder:
+    def __init__(self, store: Any, scale: str, seed: int = 42, report: Report | None = None):
+        if scale not in SCALES:
+            raise ConfigurationError(f"scale must be one of {', '.join(SCALES)}, got {scale!r}")
+        self.store = store
+        self.backend = store.backend
+        self.scale_name = scale
+        self.scale = SCALES[scale]
+        self.seed = seed
+        self.report = report or (lambda table, done, total: None)
+        self.np = _numpy()
+        self.summary = SeedSummary(scale, seed)
+
+    def rng(self, table: str) -> Any:
+        """One generator per table, so tables stay stable if another one changes."""
+        return self.np.random.default_rng([self.seed, TABLES.index(table)])
+
+    # -- orchestration -------------------------------------------------------------
+
+    def run(self) -> SeedSummary:
+        if self.store.db.execute_sql("SELECT COUNT(*) FROM users").fetchone()[0]:
+            raise ConfigurationError(
+                "the database already has users: seed a fresh one (azora-store migrate down "
+                "--all --yes && azora-store init, or a new file/database)")
+        self.cipher = self.store.compliance.cipher  # no key set: fail before loading
+        began = time.perf_counter()
+        with self.backend.bulk_load(TABLES):
+            self._users()
+            self._courses_and_enrollments()
+            self._jobs()
+            self._job_skills()
+            self._applications()
+            self._money()
+            self._reviews()
+            self._skill_verifications()
+            self._kyc()
+            self._aml()
+            self._outbox()
+        self._timed("search index", self.backend.rebuild_job_search)
+        self._timed("sequences", lambda: self.backend.reset_sequences(TABLES))
+        self.summary.total_seconds = time.perf_counter() - began
+        return self.summary
+
+    def _timed(self, label: str, action: Callable[[], Any]) -> None:
+        started = time.perf_counter()
+        action()
+        self.summary.seconds[label] = time.perf_counter() - started
+
+    def _load(self, table: str, columns: tuple[str, ...], chunks: Iterator[list[tuple]],
+              total: int) -> None:
+        started = time.perf_counter()
+        done = 0
+        self.report(table, 0, total)
+        for rows in chunks:
+            self.backend.copy_rows(table, columns, rows)
+            done += len(rows)
+            self.report(table, done, total)
+        self.summary.rows[table] = self.summary.rows.get(table, 0) + done
+        self.summary.seconds[table] = (self.summary.seconds.get(table, 0.0)
+                                       + time.perf_counter() - started)
+
+    def _spans(self, total: int) -> Iterator[tuple[int, int]]:
+        for start in range(0, total, CHUNK):
+            yield start, min(start + CHUNK, total)
+
+    # -- users and learning ----------------------------------------------------------
+
+    def _users(self) -> None:
+        np, rng, n = self.np, self.rng("users"), self.scale.users
+        created = np.sort(rng.uniform(0, (END - START).total_seconds() * 0.9, n))
+        self.user_created = created
+        first, last = rng.integers(0, len(FIRST), n), rng.integers(0, len(LAST), n)
+        domain = rng.integers(0, len(DOMAINS), n)
+        role = rng.choice(np.array(["MEMBER", "INSTRUCTOR", "ADMIN"]), n, p=(0.97, 0.025, 0.005))
+        self.instructors = np.flatnonzero(role == "INSTRUCTOR") + 1
+        deleted = rng.random(n) < 0.01
+        stamps = _stamp(np, created)
+        gone = _stamp(np, created + 86_400 * 30)
+
+        def chunks() -> Iterator[list[tuple]]:
+            for a, b in self._spans(n):
+                yield [(i + 1, f"{FIRST[first[i]]}.{LAST[last[i]]}{i + 1}@{DOMAINS[domain[i]]}",
+                        f"{FIRST[first[i]].title()} {LAST[last[i]].title()}", str(role[i]),
+                        stamps[i], stamps[i], gone[i] if deleted[i] else None)
+                       for i in range(a, b)]
+
+        self._load("users", ("id", "email", "full_name", "role", "created_at", "updated_at",
+                             "deleted_at"), chunks(), n)
+
+    def _courses_and_enrollments(self) -> None:
+        np, rng = self.np, self.rng("courses")
+        count = max(10, self.scale.users // 100)
+        instructors = self.instructors if len(self.instructors) else np.array([1])
+        teacher = rng.choice(instructors, count)
+        status = rng.choice(np.array(["PUBLISHED", "DRAFT", "ARCHIVED"]), count, p=(.9, .05, .05))
+        topic = rng.integers(0, 60, count)
+        stamp = _stamp(np, rng.uniform(0, (END - START).total_seconds(), count))
+        rows = [(i + 1, int(teacher[i]), f"{SKILLS[topic[i]].title()} from scratch, part "
+                 f"{i % 7 + 1}", "", str(status[i]), stamp[i], stamp[i]) for i in range(count)]
+        self._load("courses", ("id", "instructor_id", "title", "description", "status",
+                               "created_at", "updated_at"), iter([rows]), count)
+
+        rng = self.rng("enrollments")
+        wanted = self.scale.users // 2
+        pairs = np.unique(rng.integers(0, self.scale.users, wanted) * count
+                          + rng.choice(count, wanted, p=zipf_weights(count, 0.8)))
+        user, course = pairs // count + 1, pairs % count + 1
+        n = len(pairs)
+        status = rng.choice(np.array(["ACTIVE", "COMPLETED", "DROPPED"]), n, p=(.65, .30, .05))
+        progress = np.where(status == "COMPLETED", 100, rng.integers(0, 100, n))
+        enrolled = rng.uniform(0, (END - START).total_seconds() * 0.95, n)
+        stamps, done = _stamp(np, enrolled), _stamp(np, enrolled + 86_400 * 20)
+
+        def chunks() -> Iterator[list[tuple]]:
+            for a, b in self._spans(n):
+                yield [(i + 1, int(user[i]), int(course[i]), str(status[i]), int(progress[i]),
+                        stamps[i], done[i] if status[i] == "COMPLETED" else None, stamps[i])
+                       for i in range(a, b)]
+
+        self._load("enrollments", ("id", "user_id", "course_id", "status", "progress",
+                                   "enrolled_at", "completed_at", "updated_at"), chunks(), n)
+
+    # -- marketplace -----------------------------------------------------------------
+
+    def _jobs(self) -> None:
+        np, rng, n, users = self.np, self.rng("jobs"), self.scale.jobs, self.scale.users
+        span = (END - START).total_seconds()
+        created = np.sort(rng.uniform(0, span, n))
+        age = created / span  # 0 = oldest, 1 = newest
+        open_ = rng.random(n) < 0.05 + 0.30 * age  # 20% overall, more among recent jobs
+        other = rng.choice(np.array(["IN_PROGRESS", "COMPLETED", "CANCELLED"]), n,
+                           p=(0.125, 0.75, 0.125))
+        status = np.where(open_, "OPEN", other)
+        client = rng.choice(users, n, p=zipf_weights(users, 0.5)) + 1
+        freelancer = (client + rng.integers(1, users, n) - 1) % users + 1  # never the client
+        hired = (status == "IN_PROGRESS") | (status == "COMPLETED")
+        budget = np.round(np.exp(rng.uniform(np.log(50), np.log(50_000), n)) / 5) * 500
+        currency = rng.choice(np.array(CURRENCIES), n, p=CURRENCY_WEIGHTS)
+        closed = np.minimum(created + rng.uniform(86_400, 86_400 * 60, n), span)
+        deleted = rng.random(n) < 0.005
+        skills = self._draw_skills(rng, n)
+        words = rng.choice(len(DESCRIPTION_WORDS), (n, 28),
+                           p=zipf_weights(len(DESCRIPTION_WORDS), 1.0))
+        length = rng.integers(12, 28, n)
+        opener, role = rng.integers(0, len(TITLE_OPENERS), n), rng.integers(0, len(TITLE_ROLES), n)
+        task = rng.integers(0, len(TITLE_TASKS), n)
+        stamps, closes = _stamp(np, created), _stamp(np, closed)
+        self.jobs = {"created": created, "status": status, "client": client,
+                     "freelancer": np.where(hired, freelancer, 0), "budget": budget.astype(int),
+                     "currency": currency, "deleted": deleted, "skills": skills,
+                     "stamps": stamps, "closed": closes}
+
+        def chunks() -> Iterator[list[tuple]]:
+            for a, b in self._spans(n):
+                rows = []
+                for i in range(a, b):
+                    first_skill = SKILLS[skills[i][0]]
+                    extra = " ".join(SKILLS[s] for s in skills[i][1:])
+                    title = (f"{TITLE_OPENERS[opener[i]]} {first_skill} {TITLE_ROLES[role[i]]} "
+                             f"{TITLE_TASKS[task[i]]}")
+                    description = " ".join([DESCRIPTION_WORDS[w] for w in words[i][:length[i]]]
+                                           + ([extra] if extra else []))
+                    state = str(status[i])
+                    is_closed = state in ("COMPLETED", "CANCELLED")
+                    rows.append((i + 1, int(client[i]),
+                                 int(freelancer[i]) if hired[i] else None, title, description,
+                                 state, int(budget[i]), str(currency[i]), stamps[i],
+                                 closes[i] if is_closed else stamps[i],
+                                 closes[i] if is_closed else None,
+                                 closes[i] if deleted[i] else None))
+                yield rows
+
+        self._load("jobs", ("id", "client_id", "freelancer_id", "title", "description", "status",
+                            "budget_minor", "currency", "created_at", "updated_at", "closed_at",
+                            "deleted_at"), chunks(), n)
+
+    def _draw_skills(self, rng: Any, n: int) -> list[list[int]]:
+        """1 to 5 distinct skills per job (mean ~3), Zipf-like popularity."""
+        draws = rng.choice(len(SKILLS), (n, 8), p=zipf_weights(len(SKILLS), 1.07))
+        counts = rng.choice(5, n, p=(0.10, 0.25, 0.35, 0.20, 0.10)) + 1
+        chosen = []
+        for row, count in zip(draws.tolist(), counts.tolist(), strict=True):
+            picked: list[int] = []
+            for skill in row:
+                if skill not in picked:
+                    picked.append(skill)
+                    if len(picked) == count:
+                        break
+            chosen.append(picked)
+        return chosen
+
+    def _job_skills(self) -> None:
+        jobs = self.jobs
+        total = sum(len(s) for s in jobs["skills"])
+
+        def chunks() -> Iterator[list[tuple]]:
+            rows: list[tuple] = []
+            for i, skills in enumerate(jobs["skills"]):
+                is_open = jobs["status"][i] == "OPEN" and not jobs["deleted"][i]
+                opened = jobs["stamps"][i] if is_open else None
+                budget, currency = int(jobs["budget"][i]), str(jobs["currency"][i])
+                rows.extend((i + 1, SKILLS[s], opened, budget, currency) for s in skills)
+                if len(rows) >= CHUNK:
+                    yield rows
+                    rows = []
+            if rows:
+                yield rows
+
+        self._load("job_skills", ("job_id", "skill", "open_created_at", "budget_minor",
+                                  "currency"), chunks(), total)
+
+    def _applications(self) -> None:
+        np, rng, jobs, users = self.np, self.rng("applications"), self.jobs, self.scale.users
+        n_jobs = self.scale.jobs
+        per_job = rng.poisson(max(self.scale.applications / n_jobs - 0.7, 0.1), n_jobs)
+        total_guess = int(per_job.sum()) + n_jobs
+        candidates = rng.integers(1, users, total_guess)
+        bids = rng.uniform(0.7, 1.2, total_guess)
+        delays = rng.uniform(600, 86_400 * 5, total_guess)
+        withdrawn = rng.random(total_guess) < 0.1
+        stamps = _stamp(np, np.repeat(jobs["created"], per_job + 1)[:total_guess] + delays)
+
+        def chunks() -> Iterator[list[tuple]]:
+            rows: list[tuple] = []
+            next_id, cursor = 1, 0
+            for j in range(n_jobs):
+                client, hired = int(jobs["client"][j]), int(jobs["freelancer"][j])
+                status = jobs["status"][j]
+                seen: set[int] = set()
+                applicants = [hired] if hired else []
+                for offset in candidates[cursor:cursor + per_job[j]].tolist():
+                    applicants.append((client + offset - 1) % users + 1)
+                for k, freelancer in enumerate(applicants):
+                    if freelancer in seen or freelancer == client:
+                        continue
+                    seen.add(freelancer)
+                    at = cursor + k if cursor + k < total_guess else total_guess - 1
+                    if freelancer == hired:
+                        state = "ACCEPTED"
+                    elif withdrawn[at]:
+                        state = "WITHDRAWN"
+                    else:
+                        state = "PENDING" if status == "OPEN" else "REJECTED"
+                    bid = round(jobs["budget"][j] * bids[at] / 100) * 100 or 100
+                    rows.append((next_id, j + 1, freelancer, "", bid, state, stamps[at],
+                                 stamps[at]))
+                    next_id += 1
+                cursor += per_job[j] + 1
+                if len(rows) >= CHUNK:
+                    yield rows
+                    rows = []
+            if rows:
+                yield rows
+
+        self._load("applications", ("id", "job_id", "freelancer_id", "cover_letter",
+                                    "bid_minor", "status", "created_at", "updated_at"),
+                   chunks(), self.scale.applications)
+
+    def _money(self) -> None:
+        """Escrows for hired jobs, their accounts, and the deposit -> fund ->
+        release transfers, with every balance computed here (the balance trigger
+        is off during the load)."""
+        jobs = self.jobs
+        hired = [j for j in range(self.scale.jobs) if jobs["freelancer"][j]]
+        accounts: list[tuple] = []
+        balance: dict[int, int] = {}
+        external = {}
+        for currency in CURRENCIES:
+            external[currency] = len(accounts) + 1
+            accounts.append([len(accounts) + 1, "EXTERNAL", None, None, currency])
+        wallets: dict[tuple[int, str], int] = {}
+
+        def wallet(owner: int, currency: str) -> int:
+            key = (owner, currency)
+            if key not in wallets:
+                wallets[key] = len(accounts) + 1
+                accounts.append([len(accounts) + 1, "WALLET", owner, None, currency])
+            return wallets[key]
+
+        escrows, transactions, transfers = [], [], []
+        for number, j in enumerate(hired, start=1):
+            amount, currency = int(jobs["budget"][j]), str(jobs["currency"][j])
+            client, freelancer = int(jobs["client"][j]), int(jobs["freelancer"][j])
+            released = jobs["status"][j] == "COMPLETED"
+            stamp = jobs["stamps"][j]
+            escrows.append((number, j + 1, client, freelancer, amount, currency,
+                            "RELEASED" if released else "FUNDED", stamp, stamp))
+            held = len(accounts) + 1
+            accounts.append([held, "ESCROW", None, number, currency])
+            moves = [("DEPOSIT", external[currency], wallet(client, currency)),
+                     ("ESCROW_FUND", wallets[(client, currency)], held)]
+            if released:
+                moves.append(("ESCROW_RELEASE", held, wallet(freelancer, currency)))
+            for kind, source, target in moves:
+                tx = len(transactions) + 1
+                transactions.append((tx, kind, number if kind != "DEPOSIT" else None, "",
+                                     stamp))
+                transfers.append((tx, tx, kind, source, target, amount, currency, stamp))
+                balance[source] = balance.get(source, 0) - amount
+                balance[target] = balance.get(target, 0) + amount
+        now = str(END)
+        account_rows = [(a[0], a[1], a[2], a[3], a[4], balance.get(a[0], 0), now, now)
+                        for a in accounts]
+        self._load("escrows", ("id", "job_id", "client_id", "freelancer_id", "amount_minor",
+                               "currency", "status", "created_at", "updated_at"),
+                   iter(_chunked(escrows)), len(escrows))
+        self._load("accounts", ("id", "kind", "owner_id", "escrow_id", "currency",
+                                "balance_minor", "created_at", "updated_at"),
+                   iter(_chunked(account_rows)), len(account_rows))
+        self._load("ledger_transactions", ("id", "kind", "escrow_id", "memo", "created_at"),
+                   iter(_chunked(transactions)), len(transactions))
+        self._load("transfers", ("id", "transaction_id", "kind", "from_account_id",
+                                 "to_account_id", "amount_minor", "currency", "created_at"),
+                   iter(_chunked(transfers)), len(transfers))
+
+    def _reviews(self) -> None:
+        rng, jobs = self.rng("reviews"), self.jobs
+        done = [j for j in range(self.scale.jobs) if jobs["status"][j] == "COMPLETED"]
+        by_client, by_freelancer = rng.random(len(done)) < 0.8, rng.random(len(done)) < 0.67
+        ratings = rng.choice(5, (len(done), 2), p=(0.05, 0.05, 0.10, 0.25, 0.55)) + 1
+        rows = []
+        for k, j in enumerate(done):
+            client, freelancer, stamp = int(jobs["client"][j]), int(jobs["freelancer"][j]), \
+                jobs["closed"][j]
+            if by_client[k]:
+                rows.append((len(rows) + 1, j + 1, client, freelancer, int(ratings[k][0]), "",
+                             stamp))
+            if by_freelancer[k]:
+                rows.append((len(rows) + 1, j + 1, freelancer, client, int(ratings[k][1]), "",
+                             stamp))
+        self._load("reviews", ("id", "job_id", "reviewer_id", "reviewee_id", "rating", "comment",
+                               "created_at"), iter(_chunked(rows)), len(rows))
+
+    def _skill_verifications(self) -> None:
+        np, rng = self.np, self.rng("skill_verifications")
+        wanted = self.scale.users // 10
+        pairs = np.unique(rng.integers(0, self.scale.users, wanted) * len(SKILLS)
+                          + rng.choice(len(SKILLS), wanted, p=zipf_weights(len(SKILLS), 1.07)))
+        levels = rng.choice(np.array(["BEGINNER", "INTERMEDIATE", "ADVANCED", "EXPERT"]),
+                            len(pairs))
+        score = rng.integers(40, 101, len(pairs))
+        now = str(END)
+        rows = [(i + 1, int(p // len(SKILLS)) + 1, SKILLS[int(p % len(SKILLS))], str(levels[i]),
+                 int(score[i]), "", now, now, now) for i, p in enumerate(pairs.tolist())]
+        self._load("skill_verifications", ("id", "user_id", "skill", "level", "score",
+                                           "evidence", "verified_at", "created_at",
+                                           "updated_at"), iter(_chunked(rows)), len(rows))
+
+    # -- compliance ------------------------------------------------------------------
+
+    def _kyc(self) -> None:
+        from .compliance.kyc import PURPOSE as KYC_PURPOSE
+        from .crypto import mask
+
+        np, rng, users = self.np, self.rng("kyc_verifications"), self.scale.users
+        chosen = np.flatnonzero(rng.random(users) < 0.8) + 1
+        n = len(chosen)
+        status = rng.choice(np.array(["APPROVED", "PENDING", "REJECTED", "EXPIRED"]), n,
+                            p=(0.70, 0.15, 0.10, 0.05))
+        risk = rng.choice(np.array(["LOW", "MEDIUM", "HIGH"]), n, p=(0.8, 0.15, 0.05))
+        kind = rng.choice(np.array(["PASSPORT", "NATIONAL_ID", "DRIVERS_LICENSE"]), n)
+        country = rng.choice(np.array(["ZA", "NG", "KE", "GH", "EG", "GB", "US"]), n)
+        stamps = _stamp(np, self.user_created[chosen - 1] + 3_600)
+        cipher, purpose = self.cipher, KYC_PURPOSE
+
+        def chunks() -> Iterator[list[tuple]]:
+            for a, b in self._spans(n):
+                rows = []
+                for i in range(a, b):
+                    user = int(chosen[i])
+                    number = document_number(user)
+                    state = str(status[i])
+                    reviewed = stamps[i] if state != "PENDING" else None
+                    rows.append((i + 1, user, state, str(risk[i]) if reviewed else None,
+                                 str(kind[i]), str(country[i]), cipher.encrypt(number, purpose),
+                                 cipher.blind_index(number, purpose), mask(number),
+                                 cipher.key_id, "", stamps[i], reviewed, stamps[i], stamps[i]))
+                yield rows
+
+        self._load("kyc_verifications", (
+            "id", "user_id", "status", "risk_level", "document_type", "country",
+            "document_ciphertext", "document_index", "document_masked", "key_id",
+            "rejection_reason", "submitted_at", "reviewed_at", "created_at", "updated_at"),
+            chunks(), n)
+
+    def _aml(self) -> None:
+        rng = self.rng("aml_checks")
+        n = max(10, self.scale.users // 20)
+        user = rng.integers(1, self.scale.users + 1, n)
+        score = rng.integers(0, 101, n)
+        now = str(END)
+        rows = [(i + 1, int(user[i]), int(score[i]), bool(score[i] >= 80),
+                 "velocity" if score[i] >= 80 else "", "rules-2026.10", "internal", now)
+                for i in range(n)]
+        self._load("aml_checks", ("id", "user_id", "score", "flagged", "reason", "rule_version",
+                                  "provider", "created_at"), iter(_chunked(rows)), n)
+
+    # -- outbox ----------------------------------------------------------------------
+
+    def _outbox(self) -> None:
+        """Ten events per job, generated inside the database by one INSERT ...
+        SELECT over a row series (Python would spend ~9 us a row building and
+        binding 18 columns). Integer hashing of the row number picks entity,
+        service, operation and status identically on both backends; the newest
+        3% are unfinished. Timestamps come from a small lookup table."""
+        n, backend, db = self.scale.outbox, self.backend, self.store.db
+        started = time.perf_counter()
+        self.report("service_sync", 0, n)
+        per_stamp, window = 100, 60 * 86_400.0  # one timestamp per 100 events, last 60 days
+        first = END - timedelta(seconds=window)
+        step = window / max(n, 1) * per_stamp
+        stamp_type = db.get_context_options()["field_types"]["DATETIME"]
+        db.execute_sql("DROP TABLE IF EXISTS seed_stamps")
+        db.execute_sql(f"CREATE TEMPORARY TABLE seed_stamps (k INTEGER PRIMARY KEY, "
+                       f"created {stamp_type}, done {stamp_type})")
+        stamps = [(k, backend.datetime_param(first + timedelta(seconds=k * step)),
+                   backend.datetime_param(first + timedelta(seconds=k * step + 2.5)))
+                  for k in range(n // per_stamp + 2)]
+        backend.copy_rows("seed_stamps", ("k", "created", "done"), stamps)
+        sizes = {"Job": self.scale.jobs, "Application": self.summary.rows["applications"],
+                 "User": self.scale.users, "Escrow": self.summary.rows["escrows"],
+                 "KYC": self.summary.rows["kyc_verifications"]}
+        salt = self.seed * 7919
+        kind = f"((i * 40503 + {salt}) % 1000)"
+        tail = f"((i * 7907 + {salt}) % 100)"
+        entity = ("CASE " + " ".join(
+            f"WHEN {kind} < {limit} THEN '{name}'" for name, limit in
+            (("Job", 400), ("Application", 700), ("User", 850), ("Escrow", 950))) +
+            " ELSE 'KYC' END")
+        number = ("(((i * 2654435761 + " + str(salt) + ") % 1000003) % CASE " + " ".join(
+            f"WHEN {kind} < {limit} THEN {sizes[name]}" for name, limit in
+            (("Job", 400), ("Application", 700), ("User", 850), ("Escrow", 950))) +
+            f" ELSE {sizes['KYC']} END + 1)")
+        service = (f"CASE WHEN {kind} < 400 THEN CASE WHEN i % 2 = 0 THEN 'search' "
+                   "ELSE 'notifications' END "
+                   f"WHEN {kind} < 700 THEN 'notifications' "
+                   f"WHEN {kind} < 850 THEN CASE WHEN i % 2 = 0 THEN 'search' ELSE 'crm' END "
+                   f"WHEN {kind} < 950 THEN 'billing' ELSE 'compliance' END")
+        operation = ("CASE WHEN i % 20 < 6 THEN 'CREATE' WHEN i % 20 < 18 THEN 'UPDATE' "
+                     "WHEN i % 20 = 18 THEN 'DELETE' ELSE 'SYNC' END")
+        finished = int(n * 0.97)
+        status = (f"CASE WHEN i <= {finished} THEN 'COMPLETED' WHEN {tail} < 80 THEN 'PENDING' "
+                  f"WHEN {tail} < 95 THEN 'FAILED' ELSE 'PROCESSING' END")
+        payload = backend.sql_json(f"'{{\"id\":' || {number} || ',\"v\":' || (i % 7 + 1) || '}}'")
+        sql = (
+            f"{backend.sql_series(n)} INSERT INTO service_sync (id, service, entity_type, "
+            "entity_id, operation, payload, status, ordering_key, blocked, attempts, "
+            "max_attempts, available_at, lease_owner, lease_expires_at, last_error, "
+            "created_at, updated_at, completed_at) "
+            f"SELECT i, {service}, {entity}, CAST({number} AS TEXT), {operation}, {payload}, "
+            f"{status}, {entity} || ':' || {number}, false, "
+            f"CASE WHEN i <= {finished} THEN 1 WHEN {tail} < 80 THEN 0 WHEN {tail} < 95 "
+            "THEN 3 ELSE 1 END, 3, s.created, "
+            f"CASE WHEN i > {finished} AND {tail} >= 95 THEN 'seed:1:stale' END, "
+            f"CASE WHEN i > {finished} AND {tail} >= 95 THEN s.created END, "
+            f"CASE WHEN i > {finished} AND {tail} >= 80 AND {tail} < 95 "
+            "THEN 'TimeoutError: the service did not answer' END, s.created, "
+            f"CASE WHEN i <= {finished} THEN s.done ELSE s.created END, "
+            f"CASE WHEN i <= {finished} THEN s.done END "
+            f"FROM seq JOIN seed_stamps AS s ON s.k = i / {per_stamp}")
+        with db.atomic():
+            db.execute_sql(sql)
+            db.execute_sql("INSERT INTO sync_counters (service, status, count) SELECT service, "
+                           "status, COUNT(*) FROM service_sync GROUP BY service, status")
+        db.execute_sql("DROP TABLE seed_stamps")
+        self.summary.rows["service_sync"] = n
+        self.summary.seconds["service_sync"] = time.perf_counter() - started
+        self.report("service_sync", n, n)
+
+
+
+def document_number(user_id: int) -> str:
+    """The seeded document number of a user (benchmarks look users up by it)."""
+    return f"A{(user_id * 2_654_435_761) % 10**8:08d}"
+
+
+def _chunked(rows: list[tuple]) -> Iterator[list[tuple]]:
+    for start in range(0, len(rows), CHUNK):
+        yield rows[start:start + CHUNK]

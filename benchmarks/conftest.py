@@ -1,0 +1,295 @@
+"""Benchmark fixtures: a seeded database per backend, parameters drawn from it,
+the raw driver for the same SQL, and the threshold gate at the end.
+
+    pytest benchmarks --scale small               # seeds into .benchmarks/data once
+    pytest benchmarks --scale large --sqlite-db /data/large.db --pg-db postgresql://.../large
+
+The seeded databases are reused while their schema is current and their size
+matches the scale. The field-encryption key used for seeding is kept next to
+them (``.benchmarks/data/field.key``) unless ``AZORA_FIELD_KEY`` is set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from azora_store import open_store
+from azora_store.seed import SCALES, Seeder, document_number
+from benchmarks.gate import Figures, breaches, table
+
+DATA = Path(__file__).resolve().parents[1] / ".benchmarks" / "data"
+PG_URL = os.environ.get("AZORA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+DRAWS = 200
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("azora", "azora_store benchmarks")
+    group.addoption("--scale", default="small", choices=list(SCALES),
+                    help="dataset scale (seeded once per scale and seed)")
+    group.addoption("--seed", type=int, default=42, help="seed of the generated dataset")
+    group.addoption("--sqlite-db", help="path of an already seeded SQLite database")
+    group.addoption("--pg-db", help="URL of an already seeded PostgreSQL database")
+    group.addoption("--rounds", type=int, default=300, help="timed calls per benchmark")
+    group.addoption("--bench-json", help="write the percentile table to this JSON file")
+
+
+# -- datasets ----------------------------------------------------------------------
+
+
+def _field_key() -> None:
+    """The suite's datasets are encrypted with the suite's own key (kept next to
+    them), whatever AZORA_FIELD_KEY says; a database given with --sqlite-db or
+    --pg-db is read with AZORA_FIELD_KEY."""
+    from azora_store.crypto import KEY_ENV, default_cipher, generate_key
+
+    DATA.mkdir(parents=True, exist_ok=True)
+    key_file = DATA / "field.key"
+    if not key_file.exists():
+        key_file.write_text(generate_key())
+    os.environ[KEY_ENV] = key_file.read_text().strip()
+    default_cipher.cache_clear()
+
+
+def _seeded(store: Any, scale: str) -> bool:
+    try:
+        if store.migrations.pending():
+            return False
+        users = store.db.execute_sql("SELECT COUNT(*) FROM users").fetchone()[0]
+        holder = store.db.execute_sql("SELECT MIN(user_id) FROM kyc_verifications").fetchone()[0]
+        store.queries.kyc_lookup(document_number=document_number(holder))  # seeded with our key
+    except Exception:
+        return False
+    return users == SCALES[scale].users
+
+
+def _prepare(url: str, scale: str, seed: int, recreate: Callable[[], None]) -> None:
+    with open_store(url) as store:
+        if _seeded(store, scale):
+            return
+    recreate()
+    with open_store(url) as store:
+        store.migrate()
+        Seeder(store, scale, seed).run()
+
+
+@pytest.fixture(scope="session")
+def scale(request: pytest.FixtureRequest) -> str:
+    return request.config.getoption("--scale")
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def bench_url(request: pytest.FixtureRequest, scale: str) -> str:
+    seed = request.config.getoption("--seed")
+    if request.param == "sqlite":
+        given = request.config.getoption("--sqlite-db")
+        if given:
+            return f"sqlite:///{given}"
+        _field_key()
+        path = DATA / f"{scale}-{seed}.db"
+        DATA.mkdir(parents=True, exist_ok=True)
+
+        def recreate() -> None:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+        _prepare(f"sqlite:///{path}", scale, seed, recreate)
+        return f"sqlite:///{path}"
+    given = request.config.getoption("--pg-db")
+    if given:
+        return given
+    _field_key()
+    admin: PostgresAdmin = request.getfixturevalue("pg_admin")
+    name = f"azora_bench_{scale}_{seed}"
+    url = admin.ensure(name)
+    _prepare(url, scale, seed, lambda: admin.fresh(name))
+    return url
+
+
+class PostgresAdmin:
+    """Creates benchmark databases on the server of $AZORA_TEST_PG_URL."""
+
+    def __init__(self, connection: Any):
+        self.connection = connection
+
+    def url_for(self, name: str) -> str:
+        return urlunsplit(urlsplit(PG_URL)._replace(path="/" + name))
+
+    def fresh(self, name: str) -> str:
+        self.connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.connection.execute(f'CREATE DATABASE "{name}"')
+        return self.url_for(name)
+
+    def ensure(self, name: str) -> str:
+        exists = self.connection.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                         (name,)).fetchone()
+        return self.url_for(name) if exists else self.fresh(name)
+
+
+@pytest.fixture(scope="session")
+def pg_admin() -> Iterator[PostgresAdmin]:
+    try:
+        import psycopg
+
+        connection = psycopg.connect(PG_URL, autocommit=True, connect_timeout=5)
+    except Exception as exc:
+        reason = f"PostgreSQL is unreachable at {PG_URL}: {exc}".splitlines()[0]
+        if IN_CI:
+            pytest.fail(f"{reason} (CI=true: the Postgres benchmarks must run)")
+        pytest.skip(reason)
+    yield PostgresAdmin(connection)
+    connection.close()
+
+
+@pytest.fixture(scope="session")
+def store(bench_url: str) -> Iterator[Any]:
+    with open_store(bench_url) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="session")
+def raw(store: Any) -> Iterator[Callable[[str, Any, bool], list[tuple]]]:
+    """The same SQL through the bare driver, on its own connection."""
+    url = store.backend.url
+    if store.backend.name == "sqlite":
+        connection = sqlite3.connect(store.backend.path, isolation_level=None)
+        for pragma in ("cache_size = -65536", "mmap_size = 268435456", "temp_store = memory"):
+            connection.execute(f"PRAGMA {pragma}")
+
+        def run(sql: str, params: Any, plan_each_time: bool) -> list[tuple]:
+            return connection.execute(sql, params).fetchall()
+    else:
+        import psycopg
+
+        from azora_store.backends.postgres import SESSION_OPTIONS
+
+        connection = psycopg.connect(host=url.host or "127.0.0.1", port=url.port or 5432,
+                                     user=url.username, password=url.password,
+                                     dbname=url.database, autocommit=True,
+                                     options=SESSION_OPTIONS)
+
+        def run(sql: str, params: Any, plan_each_time: bool) -> list[tuple]:
+            prepare = False if plan_each_time else None
+            return connection.execute(sql, params or None, prepare=prepare).fetchall()
+    yield run
+    connection.close()
+
+
+# -- parameters drawn from the data ----------------------------------------------------
+
+
+class Draws:
+    """Deterministic query parameters taken from the seeded rows."""
+
+    def __init__(self, store: Any, seed: int = 7):
+        self.rng = random.Random(seed)
+        rows = store.db.execute_sql(
+            "SELECT id, title, budget_minor, currency FROM jobs WHERE status = 'OPEN' AND "
+            "deleted_at IS NULL ORDER BY id").fetchall()
+        self.jobs = self.rng.sample(rows, min(DRAWS, len(rows)))
+        self.skills: dict[int, list[str]] = {}
+        for job_id, *_ in self.jobs:
+            self.skills[job_id] = [r[0] for r in store.db.execute_sql(
+                f"SELECT skill FROM job_skills WHERE job_id = {int(job_id)} ORDER BY skill"
+            ).fetchall()]
+        users = store.db.execute_sql("SELECT id FROM users WHERE deleted_at IS NULL ORDER BY id"
+                                     ).fetchall()
+        self.users = [r[0] for r in self.rng.sample(users, min(DRAWS, len(users)))]
+        kyc = store.db.execute_sql("SELECT user_id FROM kyc_verifications ORDER BY user_id"
+                                   ).fetchall()
+        self.kyc_users = [r[0] for r in self.rng.sample(kyc, min(DRAWS, len(kyc)))]
+
+    def search(self, case: str) -> list[dict[str, Any]]:
+        params = []
+        for job_id, title, budget, currency in self.jobs:
+            skills = self.skills[job_id]
+            words = [w for w in title.split() if len(w) > 3] or title.split()
+            p: dict[str, Any] = {}
+            if "skill" in case and skills:
+                p["skills"] = self.rng.sample(skills, min(2 if "2" in case else 1, len(skills)))
+            if "text" in case:
+                p["text"] = self.rng.choice(words)
+            if "budget" in case:
+                p["min_budget"] = str(budget // 200)  # half the budget, in major units
+                p["max_budget"] = str(budget * 3 // 200)
+            if "currency" in case:
+                p["currency"] = currency
+            params.append(p)
+        return params
+
+    def documents(self) -> list[str]:
+        return [document_number(user) for user in self.kyc_users]
+
+
+@pytest.fixture(scope="session")
+def draws(store: Any) -> Draws:
+    return Draws(store)
+
+
+# -- recording and the gate ------------------------------------------------------------
+
+_RESULTS: list[tuple[str, str, bool, Any]] = []  # (name, backend, raw?, benchmark)
+
+
+@pytest.fixture
+def measure(benchmark: Any, request: pytest.FixtureRequest) -> Callable[..., None]:
+    """Time ``calls`` round-robin and file the timings under ``name``; ``raw``
+    marks the baseline the package's figure is compared with (the raw driver
+    running the same SQL, or for writes the write without its event)."""
+    rounds = request.config.getoption("--rounds")
+
+    def run(name: str, calls: list[Callable[[], Any]], raw: bool = False,
+            store: Any = None) -> None:
+        store = store or request.getfixturevalue("store")
+        for call in calls[:5]:
+            call()  # warm caches and the plan numbers
+        position = iter(range(10**9))
+        benchmark.extra_info.update(query=name, backend=store.backend.name, raw=raw)
+        benchmark.pedantic(lambda: calls[next(position) % len(calls)](), rounds=rounds,
+                           iterations=1, warmup_rounds=min(20, rounds))
+        _RESULTS.append((name, store.backend.name, raw, benchmark))
+
+    return run
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if not _RESULTS:
+        return
+    scale = session.config.getoption("--scale")
+    figures: dict[tuple[str, str], Figures] = {}
+    raw_p50: dict[tuple[str, str], float] = {}
+    for name, backend, is_raw, bench in _RESULTS:
+        data = bench.stats.stats.data if bench.stats else []
+        if not data:
+            continue
+        figure = Figures.from_seconds(name, backend, list(data))
+        if is_raw:
+            raw_p50[(name, backend)] = figure.p50
+        else:
+            figures[(name, backend)] = figure
+    for key, figure in figures.items():
+        figure.raw_p50 = raw_p50.get(key)
+    listed = list(figures.values())
+    report = table(listed)
+    problems = breaches(listed, scale)
+    writer = session.config.get_terminal_writer()
+    writer.line("")
+    writer.line(f"azora_store benchmarks, scale {scale} (milliseconds):")
+    writer.line(report)
+    for problem in problems:
+        writer.line(f"THRESHOLD BREACHED: {problem}", red=True)
+    path = session.config.getoption("--bench-json")
+    if path:
+        Path(path).write_text(json.dumps({"scale": scale, "figures": [vars(f) for f in listed],
+                                          "breaches": problems}, indent=2))
+    if problems and session.exitstatus == 0:
+        session.exitstatus = 1

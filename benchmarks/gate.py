@@ -1,0 +1,88 @@
+"""Percentiles from pytest-benchmark's timings, checked against thresholds.toml.
+
+pytest-benchmark keeps every round's time but reports no p95/p99 and has no
+absolute thresholds, so this module computes the percentiles from the raw data
+and compares them with ``benchmarks/thresholds.toml``:
+
+    [small.sqlite]
+    "search/text" = { p99 = 10.0 }          # milliseconds
+    "user_stats" = { p99 = 1.0, p50_ratio = 1.25 }
+
+``p50_ratio`` bounds the package's p50 over the raw driver's p50 for the same
+SQL in the same run (the ORM overhead).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+THRESHOLDS = Path(__file__).with_name("thresholds.toml")
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """Linear-interpolated percentile (q in [0, 100]) of sorted values."""
+    if not sorted_values:
+        return float("nan")
+    position = (len(sorted_values) - 1) * q / 100
+    low = int(position)
+    high = min(low + 1, len(sorted_values) - 1)
+    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
+
+
+@dataclass
+class Figures:
+    name: str  # e.g. "search/text"
+    backend: str
+    rounds: int
+    p50: float  # milliseconds
+    p95: float
+    p99: float
+    raw_p50: float | None = None
+
+    @classmethod
+    def from_seconds(cls, name: str, backend: str, timings: list[float]) -> Figures:
+        ms = sorted(t * 1000 for t in timings)
+        return cls(name, backend, len(ms), percentile(ms, 50), percentile(ms, 95),
+                   percentile(ms, 99))
+
+    @property
+    def ratio(self) -> float | None:
+        return self.p50 / self.raw_p50 if self.raw_p50 else None
+
+
+def load_thresholds(scale: str, backend: str) -> dict[str, dict[str, float]]:
+    with THRESHOLDS.open("rb") as handle:
+        data = tomllib.load(handle)
+    return data.get(scale, {}).get(backend, {})
+
+
+def breaches(figures: list[Figures], scale: str) -> list[str]:
+    """One sentence per threshold a figure breaks."""
+    found = []
+    for figure in figures:
+        limits = load_thresholds(scale, figure.backend).get(figure.name, {})
+        for key, limit in limits.items():
+            if key == "p50_ratio":
+                value = figure.ratio
+                if value is not None and value > limit:
+                    found.append(f"{figure.backend} {figure.name}: p50 is {value:.2f}x the raw "
+                                 f"driver's, above the {limit}x threshold ({scale})")
+                continue
+            value = getattr(figure, key)
+            if value > limit:
+                found.append(f"{figure.backend} {figure.name}: {key} {value:.3f} ms is above the "
+                             f"{limit} ms threshold ({scale})")
+    return found
+
+
+def table(figures: list[Figures]) -> str:
+    lines = [f"{'backend':<11} {'query':<28} {'rounds':>6} {'p50 ms':>8} {'p95 ms':>8} "
+             f"{'p99 ms':>8} {'base p50':>8} {'ratio':>6}"]
+    for f in sorted(figures, key=lambda f: (f.backend, f.name)):
+        raw = f"{f.raw_p50:8.3f}" if f.raw_p50 else f"{'':>8}"
+        ratio = f"{f.ratio:6.2f}" if f.ratio else f"{'':>6}"
+        lines.append(f"{f.backend:<11} {f.name:<28} {f.rounds:>6} {f.p50:8.3f} {f.p95:8.3f} "
+                     f"{f.p99:8.3f} {raw} {ratio}")
+    return "\n".join(lines)
