@@ -17,8 +17,13 @@ open jobs):
   budget index and sort the few rows;
 - otherwise: walk the open jobs newest first, filters checked in the index;
 - text: title matches first, then the other matches, newest (highest id)
-  first within each, driven by the full-text index (FTS5 on SQLite; on
-  Postgres the planner picks GIN or an id-ordered walk per term).
+  first within each, driven by the full-text index, which also holds each
+  job's skills. FTS5 (SQLite) yields matches newest first and stops at the
+  LIMIT. GIN (Postgres) yields them unordered, so each statement is confined
+  to a window of ids the index resolves itself (units of 4,096 ids there): the
+  newest two units, the next six, then the rest (only reached when matches are
+  sparse, so few); one statement when the skills and budget asked for leave
+  few open jobs (the cached numbers tell).
 
 Paging is keyset: the opaque cursor holds the last row's sort key and a
 fingerprint of the filters, so it stays correct when jobs are inserted
@@ -34,7 +39,7 @@ import json
 import threading
 import time
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -51,6 +56,13 @@ MAX_TEXT = 200
 STATS_TTL = 300.0  # seconds the plan numbers are reused
 BUDGET_INDEX_SHARE = 0.02  # use the budget index when the range holds at most this share
 TEXT_CHECK_BUDGET_US = 5_000.0  # drive text search from a skill if checking it costs less
+# Windows of ids over an unordered text index, in units of the backend's size:
+# the newest two; then six while nothing matched, else as many as the density
+# seen so far says the rows still wanted need (with a margin); at most 32 (more:
+# the rest of the ids, unnarrowed, as the matches are sparse).
+TEXT_WINDOWS = (2, 6, 32)
+TEXT_WINDOW_MARGIN = 1.5
+TEXT_WINDOW_SKIP = 1_000  # no windows when skills and budget leave this many open jobs
 
 OPEN = "j.status = 'OPEN' AND j.deleted_at IS NULL"
 
@@ -353,14 +365,15 @@ class Queries:
         driver = min(request.skills, key=lambda s: counts.get(s, 0))
         return driver, counts.get(driver, 0)
 
-    def _fetch(self, inner: str, params: list[Any], with_key: bool) -> list[tuple]:
+    def _fetch(self, inner: str, params: list[Any], with_key: bool,
+               plan_each_time: bool = True) -> list[tuple]:
         """The jobs of one page: ``inner`` selects (id[, k]) with its LIMIT; the job
         rows are read for those ids only."""
         key = ", page.k" if with_key else ""
         order = "page.k DESC, page.id DESC" if with_key else "page.id DESC"
         sql = (f"SELECT {self.columns}{key} FROM ({inner}) AS page JOIN jobs AS j "
                f"ON j.id = page.id ORDER BY {order}")
-        return self.rows(sql, params, plan_each_time=True)
+        return self.rows(sql, params, plan_each_time=plan_each_time)
 
     def _search_listing(self, request: SearchRequest, after: list[Any] | None
                         ) -> tuple[list[tuple], Any]:
@@ -403,6 +416,9 @@ class Queries:
         if start_tier not in (0, 1):
             raise ValidationError("cursor is not valid for this search", field="cursor",
                                   rule="cursor")
+        if after is not None and (isinstance(after[1], bool) or not isinstance(after[1], int)):
+            raise ValidationError("cursor is not valid for this search", field="cursor",
+                                  rule="cursor")
         skill_driven = False
         if request.skills:
             driver, count = self._rarest_skill(request)
@@ -413,13 +429,25 @@ class Queries:
             # former where the text index itself holds the skills).
             skill_driven = (not self.backend.text_index_has_skills and
                             count * self.backend.text_check_cost_us <= TEXT_CHECK_BUDGET_US)
+        unordered = bool(self.backend.text_window_ids) and not skill_driven
+        bounded = unordered and self._text_bound(request) <= TEXT_WINDOW_SKIP
+        newest: int | None = None
         collected: list[tuple] = []
         want = request.limit + 1
         for tier in (0, 1)[start_tier:]:
             below = after[1] if after is not None and tier == start_tier else None
-            for inner, params in self._text_plans(request, tier == 0, skill_driven and driver,
-                                                  below):
-                rows = self._fetch(inner, [*params, want - len(collected)], with_key=False)
+            windows = None
+            if unordered and bounded:
+                windows = [(None, below)]
+            elif unordered:
+                if below is None and newest is None:
+                    newest = self.rows(f"SELECT MAX(j.id) FROM jobs AS j WHERE {OPEN}", ())[0][0]
+                windows = self._text_windows(below if below is not None else (newest or 0) + 1,
+                                             collected, want)
+            for inner, params, plan_each_time in self._text_plans(
+                    request, tier == 0, skill_driven and driver, below, windows):
+                rows = self._fetch(inner, [*params, want - len(collected)], with_key=False,
+                                   plan_each_time=plan_each_time)
                 collected += [(tier, *row) for row in rows]
                 if len(collected) >= want:
                     break
@@ -428,10 +456,69 @@ class Queries:
         rows, cursor = self._page(collected, request.limit, lambda r: [r[0], r[1]])
         return [r[1:] for r in rows], cursor
 
+    def _text_bound(self, request: SearchRequest) -> float:
+        """About how many open jobs have the skills and the budget asked for (from
+        the cached numbers, as if independent); the matches are fewer still."""
+        if not request.skills and request.min_budget is None and request.max_budget is None:
+            return float("inf")
+        counts, budgets = self._stats()
+        bound = float(len(budgets))
+        for skill in request.skills:
+            bound *= min(counts.get(skill, 0) / max(len(budgets), 1), 1.0)
+        if request.min_budget is not None or request.max_budget is not None:
+            bound *= self._budget_share(request)
+        return bound
+
+    def _text_windows(self, high: int, collected: list[tuple], want: int) -> Any:
+        """Ids below ``high`` as (low, high) windows, newest first, each low a
+        multiple of the backend's window unit, the last maybe (None, low): the
+        rest. Each is drawn once the rows of the previous one are in
+        ``collected`` (which holds ``want`` rows when done), sized by them."""
+        unit = self.backend.text_window_ids
+        first, blind, most = TEXT_WINDOWS
+        before = len(collected)  # rows of an earlier tier
+        if high <= 0:
+            return
+        low = max(((high - 1) // unit - (first - 1)) * unit, 0)
+        yield low, high
+        while low > 0:
+            found = len(collected) - before
+            if found:
+                needed = (want - len(collected)) * (high - low) / found * TEXT_WINDOW_MARGIN
+                units = -(-int(needed) // unit)
+            else:
+                units = blind if high - low <= first * unit else most + 1
+            if units > most:
+                yield None, low
+                return
+            yield max(low - units * unit, 0), low
+            low = max(low - units * unit, 0)
+
     def _text_plans(self, request: SearchRequest, title_tier: bool, driver: str | bool,
-                    below: int | None) -> Any:
-        """The statement that fills one tier: driven by a rare skill's postings or
-        by the text index (yielded, so a dialect could add fallbacks)."""
+                    below: int | None, windows: list[tuple[int | None, int | None]] | None = None
+                    ) -> Any:
+        """The statements that fill one tier, in order, each with whether to plan
+        it for its values: driven by a rare skill's postings, or by the text
+        index, whole or one window of ids at a time (whatever the plan, a window
+        bounds the work: a generic plan saves planning)."""
+        if windows is not None:
+            for low, high in windows:
+                inner, params, ident = self._text_by_index(
+                    request, title_tier, None if low is None else (low, high))
+                if low is not None:
+                    inner += f" AND {ident} >= {self.p}"
+                    params = [*params, low]
+                if high is not None:
+                    inner += f" AND {ident} < {self.p}"
+                    params = [*params, high]
+                if low is None:
+                    # The rest: few matches (sparse, or a rare skill's). Sort them;
+                    # never let the planner walk the id index testing each row.
+                    yield (f"SELECT m.id FROM ({inner} OFFSET 0) AS m "
+                           f"ORDER BY m.id DESC LIMIT {self.p}", params, True)
+                else:
+                    yield f"{inner} ORDER BY {ident} DESC LIMIT {self.p}", params, False
+            return
         if driver:
             inner, params, ident = self._text_by_skill(request, driver, title_tier)
         else:
@@ -439,17 +526,19 @@ class Queries:
         if below is not None:
             inner += f" AND {ident} < {self.p}"
             params = [*params, below]
-        yield f"{inner} ORDER BY {ident} DESC LIMIT {self.p}", params
+        yield f"{inner} ORDER BY {ident} DESC LIMIT {self.p}", params, True
 
-    def _text_by_index(self, request: SearchRequest, title_tier: bool
-                       ) -> tuple[str, list[Any], str]:
+    def _text_by_index(self, request: SearchRequest, title_tier: bool,
+                       window: tuple[int, int] | None = None) -> tuple[str, list[Any], str]:
         """Driven by the full-text index: (inner SQL without ORDER/LIMIT, params, id)."""
         source, match, ident, params = self.backend.text_search(request.text, title_tier,
                                                                 request.skills)
-        filters, extra = self._filters(request, "j", ident)
-        where = [match, OPEN, *filters]
+        narrow, narrowed = self.backend.text_narrow(title_tier, request.currency, window)
+        checked = replace(request, skills=()) if self.backend.text_index_skills_exact else request
+        filters, extra = self._filters(checked, "j", ident)
+        where = [match, *([narrow] if narrow else []), OPEN, *filters]
         return (f"SELECT {ident} AS id FROM {source} WHERE {' AND '.join(where)}",
-                params + extra, ident)
+                params + narrowed + extra, ident)
 
     def _text_by_skill(self, request: SearchRequest, driver: str, title_tier: bool
                        ) -> tuple[str, list[Any], str]:

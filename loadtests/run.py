@@ -196,6 +196,20 @@ def server_latency(base: str) -> dict[str, float]:
             for route in sums if counts.get(route)}
 
 
+def database_pids(url: str) -> list[int]:
+    """The Postgres backends serving ``url``'s database (their CPU is the server's
+    too); none for SQLite, which runs inside the workers."""
+    if not url.startswith("postgres"):
+        return []
+    import psycopg
+
+    name = urlsplit(url).path.lstrip("/")
+    with psycopg.connect(PG_URL, autocommit=True) as admin:
+        return [r[0] for r in admin.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> "
+            "pg_backend_pid()", (name,)).fetchall()]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -233,8 +247,9 @@ def run_one(args: argparse.Namespace, backend: str) -> dict[str, Any] | None:
     with open(log_path, "w") as server_log:
         server = subprocess.Popen(
             [str(BIN / "azora-store"), "serve", "--db", url, "--port", str(port),
-             "--workers", str(args.workers), "--threads", str(args.threads),
-             "--worker-class", args.worker_class],
+             "--worker-class", args.worker_class,
+             *(["--workers", str(args.workers)] if args.workers else []),
+             *(["--threads", str(args.threads)] if args.threads else [])],
             stdout=server_log, stderr=subprocess.STDOUT)
     try:
         wait_for(base, server)
@@ -256,8 +271,10 @@ def run_one(args: argparse.Namespace, backend: str) -> dict[str, Any] | None:
         env = dict(os.environ, AZORA_LOAD_TOKEN=token, AZORA_LOAD_FIXTURE=str(fixture),
                    AZORA_LOAD_PROFILE=args.profile or args.scale,
                    AZORA_LOAD_RATE=str(args.rate))
-        say(f"[{label}] locust: {args.users} users, {args.duration}, server {args.workers}x"
-            f"{args.threads} {args.worker_class} on {base}")
+        say(f"[{label}] locust: {args.users} users, {args.duration}, server "
+            f"{len(pids) - 1} worker(s) {args.worker_class} on {base}")
+        backends = database_pids(url)
+        db_cpu_start = cpu_seconds(backends)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         locust = subprocess.run(
             [str(BIN / "locust"), "-f", str(ROOT / "loadtests" / "locustfile.py"),
@@ -267,6 +284,7 @@ def run_one(args: argparse.Namespace, backend: str) -> dict[str, Any] | None:
             env=env, check=False)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         locust_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        db_cpu = cpu_seconds(backends) - db_cpu_start
         pids = processes(server.pid)
         cpu = cpu_seconds(pids) - cpu_start
         wall = time.monotonic() - wall_start
@@ -287,6 +305,7 @@ def run_one(args: argparse.Namespace, backend: str) -> dict[str, Any] | None:
                   anon_end_mib=round(sum(anon_end.values()), 1),
                   rss_samples_mib=[(round(t), round(m, 1), round(a, 1)) for t, m, a in samples],
                   server_mean_ms=inside, locust_cpu_seconds=round(locust_cpu, 1),
+                  database_cpu_seconds=round(db_cpu, 1),
                   load_average=os.getloadavg(),
                   locust_exit_code=locust.returncode)
     (DATA / f"result-{label}.json").write_text(json.dumps(result, indent=2))
@@ -303,7 +322,8 @@ def summarise(prefix: Path, label: str, args: argparse.Namespace) -> dict[str, A
                 "rps": round(float(row["Requests/s"]), 1),
                 **{f"p{p}": float(row[f"{p}%"] or 0) for p in ("50", "95", "99")}}
     return {"label": label, "scale": args.scale, "users": args.users,
-            "duration": args.duration, "workers": args.workers, "threads": args.threads,
+            "duration": args.duration, "workers": args.workers or "default",
+            "threads": args.threads or "default",
             "worker_class": args.worker_class, "routes": routes}
 
 
@@ -313,7 +333,8 @@ def report(result: dict[str, Any]) -> None:
     say(f"\n[{result['label']}] {total.get('rps', 0):.0f} req/s, "
         f"{total.get('failures', 0)} failures of {total.get('requests', 0)}; server CPU "
         f"{result['server_cpu_percent']}% ({result['server_cpu_seconds']} s, "
-        f"{cpu_per_request:.2f} ms a request; Locust {result['locust_cpu_seconds']} s), "
+        f"{cpu_per_request:.2f} ms a request; Postgres backends "
+        f"{result['database_cpu_seconds']} s; Locust {result['locust_cpu_seconds']} s), "
         f"load average {result['load_average'][0]:.1f}, RSS {result['rss_start_mib']} -> "
         f"{result['rss_end_mib']} MiB (heap {result['anon_start_mib']} -> "
         f"{result['anon_end_mib']} MiB)")
@@ -334,8 +355,8 @@ def main() -> int:
     parser.add_argument("-u", "--users", type=int, default=16)
     parser.add_argument("--rate", type=float, default=0.0,
                         help="requests/s per user (0: closed loop, as fast as answered)")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, help="server processes (serve's default)")
+    parser.add_argument("--threads", type=int, help="threads per process (serve's default)")
     parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--profile", help="thresholds section (default: the scale)")

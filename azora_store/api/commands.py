@@ -20,10 +20,11 @@ from ..errors import SchemaOutOfDate
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (0.0.0.0 for every interface).")
 @click.option("--port", type=click.IntRange(1, 65535), default=4000, show_default=True)
-@click.option("--workers", type=click.IntRange(1, 128), default=os.cpu_count() or 1,
-              show_default="CPU count", help="Worker processes, each with its own database pool.")
-@click.option("--threads", type=click.IntRange(1, 256), default=4, show_default=True,
-              help="Threads per worker (gthread).")
+@click.option("--workers", type=click.IntRange(1, 128), default=2 * (os.cpu_count() or 1),
+              show_default="2 x CPU count",
+              help="Worker processes, each with its own database connections.")
+@click.option("--threads", type=click.IntRange(1, 256), default=1, show_default=True,
+              help="Threads per worker (gthread). Processes beat threads here: see the README.")
 @click.option("--worker-class", type=click.Choice(["gthread", "sync"]), default="gthread",
               show_default=True, help="gunicorn worker class (sync has no keep-alive).")
 @click.option("--access-log", is_flag=True, help="Log every request on stderr.")

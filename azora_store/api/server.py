@@ -4,10 +4,14 @@
   opens its own store in gunicorn's ``post_fork`` hook (a forked connection or
   pool would be shared by two processes), warms it up, and closes it when it
   exits.
-- Worker class ``gthread`` with HTTP keep-alive; threads share the worker's
-  store and each keeps its own connection (on Postgres from the worker's pool,
-  when every thread fits in it; otherwise connections go back after each
-  request).
+- Worker class ``gthread`` (HTTP keep-alive), by default two processes per core
+  with one thread each: measured with the mixed workload, threads in one
+  process only slowed writes down (a write transaction waits for the GIL
+  between its statements while holding the database's write lock) and cost
+  more CPU per request, for the same throughput. With ``--threads`` above one,
+  threads share the worker's store and each keeps its own connection (on
+  Postgres from the worker's pool, when every thread fits in it; otherwise
+  connections go back after each request).
 - Metrics: prometheus_client multiprocess mode in a fresh directory per run,
   so ``/metrics`` sums every worker (see ``metrics.py``).
 """
@@ -34,7 +38,7 @@ class ServeOptions:
     host: str = "127.0.0.1"
     port: int = 4000
     workers: int = 2
-    threads: int = 4
+    threads: int = 1
     worker_class: str = "gthread"
     keepalive: int = 5
     timeout: int = 30

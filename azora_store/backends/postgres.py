@@ -48,6 +48,14 @@ OUTBOX_VACUUM_LOCK_KEY = 7_240_183_202
 SYNC_FOLD_LOCK_KEY = 7_240_183_203
 VACUUM_THRESHOLDS = {"service_sync": 50_000, "sync_counter_deltas": 5_000}
 SESSION_OPTIONS = "-c timezone=UTC -c max_parallel_workers_per_gather=0"
+OPEN_JOB = "status = 'OPEN' AND deleted_at IS NULL"
+# Lexemes of what job search narrows by, added to an OPEN job's vectors: its
+# skills, its currency and the window unit of its id. Each holds a space, which
+# no word the parser emits ever does, so no typed text can match one.
+SKILL_LEXEME, CURRENCY_LEXEME, WINDOW_LEXEME = "skill ", "currency ", "ids "
+TEXT_WINDOW_SHIFT = 12  # 4,096 ids per window unit
+#: Set (transaction-local) while job_skills triggers refresh their jobs' vectors.
+SEARCH_REFRESH = "azora.search_refresh"
 
 #: Options a URL may carry, e.g. ``postgresql://u@h/db?max_connections=40``.
 URL_OPTIONS: dict[str, Callable[[str], Any]] = {
@@ -100,6 +108,9 @@ class PostgresBackend(Backend):
     driver_errors = (MaxConnectionsExceeded, *((psycopg.Error,) if psycopg else ()))
     supports_skip_locked = True
     supports_row_locks = True
+    text_index_has_skills = True
+    text_index_skills_exact = True
+    text_window_ids = 1 << TEXT_WINDOW_SHIFT
 
     def create_database(self) -> peewee.Database:
         if psycopg is None:
@@ -264,10 +275,11 @@ END $$""",
         return ["DROP TRIGGER IF EXISTS trg_transfers_apply ON transfers",
                 "DROP FUNCTION IF EXISTS azora_apply_transfer()"]
 
-    def job_search_ddl(self) -> list[str]:
+    @staticmethod
+    def _generated_vectors_ddl() -> list[str]:
         # Vectors exist only for OPEN, undeleted jobs: nothing is computed or
         # stored for the rest, and a status change recomputes them.
-        open_job = "status = 'OPEN' AND deleted_at IS NULL"
+        open_job = OPEN_JOB
         return [
             f"ALTER TABLE jobs ADD COLUMN title_vector tsvector GENERATED ALWAYS AS (CASE "
             f"WHEN {open_job} THEN to_tsvector('english', title) END) STORED",
@@ -276,6 +288,12 @@ END $$""",
             "setweight(to_tsvector('english', description), 'B') END) STORED",
             f"CREATE INDEX ix_jobs_title_search ON jobs USING GIN (title_vector) WHERE {open_job}",
             f"CREATE INDEX ix_jobs_search ON jobs USING GIN (search_vector) WHERE {open_job}",
+        ]
+
+    def job_search_ddl(self) -> list[str]:
+        open_job = OPEN_JOB
+        return [
+            *self._generated_vectors_ddl(),
             # Skill postings carry what search filters on (see JobSkill).
             f"""CREATE FUNCTION azora_fill_job_skill() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -317,6 +335,109 @@ END $$""",
                 "DROP INDEX IF EXISTS ix_jobs_search", "DROP INDEX IF EXISTS ix_jobs_title_search",
                 "ALTER TABLE jobs DROP COLUMN IF EXISTS search_vector",
                 "ALTER TABLE jobs DROP COLUMN IF EXISTS title_vector"]
+
+    def search_skills_ddl(self) -> list[str]:
+        # The vectors stop being generated columns (which can only read their own
+        # row): a trigger computes them, adding the lexemes of the job's skills,
+        # currency and id window unit, so GIN intersects text, skills, currency
+        # and window in one index scan. A job_skills statement refreshes the
+        # vectors of its jobs without counting as an edit of them (updated_at
+        # kept): the refresh trigger is named to run after trg_jobs_updated_at.
+        refresh_on = f"SELECT set_config('{SEARCH_REFRESH}', 'on', true)"
+        refresh_off = f"SELECT set_config('{SEARCH_REFRESH}', '', true)"
+        touch = f"UPDATE jobs SET title_vector = NULL WHERE {OPEN_JOB} AND id IN "
+        changed = ("(SELECT job_id FROM ((SELECT job_id, skill FROM new_rows EXCEPT "
+                   "SELECT job_id, skill FROM old_rows) UNION ALL (SELECT job_id, skill FROM "
+                   "old_rows EXCEPT SELECT job_id, skill FROM new_rows)) AS changed)")
+        columns = ("id", "title", "description", "status", "deleted_at", "currency",
+                   "title_vector", "search_vector")
+        old = ", ".join(f"OLD.{c}" for c in columns)
+        new = ", ".join(f"NEW.{c}" for c in columns)
+        return [
+            # Rebuilt after the fill below (once, instead of 2 x 200k GIN inserts),
+            # without a pending list: with fastupdate every search scans it.
+            "DROP INDEX ix_jobs_title_search", "DROP INDEX ix_jobs_search",
+            "ALTER TABLE jobs ALTER COLUMN title_vector DROP EXPRESSION",
+            "ALTER TABLE jobs ALTER COLUMN search_vector DROP EXPRESSION",
+            f"""CREATE FUNCTION azora_job_vectors() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    facets tsvector;
+BEGIN
+    IF NEW.{OPEN_JOB.replace(' AND ', ' AND NEW.')} THEN
+        facets := array_to_tsvector(ARRAY['{CURRENCY_LEXEME}' || NEW.currency,
+                                          '{WINDOW_LEXEME}' || (NEW.id >> {TEXT_WINDOW_SHIFT})]
+                  || ARRAY(SELECT '{SKILL_LEXEME}' || s.skill FROM job_skills AS s
+                            WHERE s.job_id = NEW.id));
+        NEW.title_vector := to_tsvector('english', NEW.title) || facets;
+        NEW.search_vector := setweight(to_tsvector('english', NEW.title), 'A')
+                             || setweight(to_tsvector('english', NEW.description), 'B')
+                             || facets;
+    ELSE
+        NEW.title_vector := NULL;
+        NEW.search_vector := NULL;
+    END IF;
+    IF TG_OP = 'UPDATE' AND current_setting('{SEARCH_REFRESH}', true) = 'on' THEN
+        NEW.updated_at := OLD.updated_at;
+    END IF;
+    RETURN NEW;
+END $$""",
+            "CREATE TRIGGER trg_jobs_vectors_insert BEFORE INSERT ON jobs FOR EACH ROW "
+            "EXECUTE FUNCTION azora_job_vectors()",
+            f"CREATE TRIGGER trg_jobs_vectors_update BEFORE UPDATE ON jobs FOR EACH ROW "
+            f"WHEN (({old}) IS DISTINCT FROM ({new}) OR "
+            f"current_setting('{SEARCH_REFRESH}', true) = 'on') "
+            "EXECUTE FUNCTION azora_job_vectors()",
+            f"""CREATE FUNCTION azora_refresh_job_vectors() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM set_config('{SEARCH_REFRESH}', 'on', true);
+    IF TG_OP = 'INSERT' THEN
+        {touch}(SELECT job_id FROM new_rows);
+    ELSIF TG_OP = 'DELETE' THEN
+        {touch}(SELECT job_id FROM old_rows);
+    ELSIF TG_OP = 'UPDATE' THEN
+        {touch}{changed};
+    ELSE
+        UPDATE jobs SET title_vector = NULL WHERE {OPEN_JOB};
+    END IF;
+    PERFORM set_config('{SEARCH_REFRESH}', '', true);
+    RETURN NULL;
+END $$""",
+            "CREATE TRIGGER trg_job_skills_vectors_insert AFTER INSERT ON job_skills "
+            "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
+            "EXECUTE FUNCTION azora_refresh_job_vectors()",
+            "CREATE TRIGGER trg_job_skills_vectors_delete AFTER DELETE ON job_skills "
+            "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT "
+            "EXECUTE FUNCTION azora_refresh_job_vectors()",
+            "CREATE TRIGGER trg_job_skills_vectors_update AFTER UPDATE ON job_skills "
+            "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT "
+            "EXECUTE FUNCTION azora_refresh_job_vectors()",
+            "CREATE TRIGGER trg_job_skills_vectors_truncate AFTER TRUNCATE ON job_skills "
+            "FOR EACH STATEMENT EXECUTE FUNCTION azora_refresh_job_vectors()",
+            refresh_on, f"UPDATE jobs SET title_vector = NULL WHERE {OPEN_JOB}", refresh_off,
+            *self._search_indexes_ddl(),
+            "ANALYZE jobs",  # the lexeme statistics now include the skills
+        ]
+
+    @staticmethod
+    def _search_indexes_ddl() -> list[str]:
+        return [f"CREATE INDEX ix_jobs_title_search ON jobs USING GIN (title_vector) "
+                f"WITH (fastupdate = off) WHERE {OPEN_JOB}",
+                f"CREATE INDEX ix_jobs_search ON jobs USING GIN (search_vector) "
+                f"WITH (fastupdate = off) WHERE {OPEN_JOB}"]
+
+    def drop_search_skills_ddl(self) -> list[str]:
+        return [
+            *[f"DROP TRIGGER IF EXISTS trg_job_skills_vectors_{op} ON job_skills"
+              for op in ("insert", "delete", "update", "truncate")],
+            "DROP FUNCTION IF EXISTS azora_refresh_job_vectors()",
+            "DROP TRIGGER IF EXISTS trg_jobs_vectors_update ON jobs",
+            "DROP TRIGGER IF EXISTS trg_jobs_vectors_insert ON jobs",
+            "DROP FUNCTION IF EXISTS azora_job_vectors()",
+            "DROP INDEX IF EXISTS ix_jobs_search", "DROP INDEX IF EXISTS ix_jobs_title_search",
+            "ALTER TABLE jobs DROP COLUMN IF EXISTS search_vector",
+            "ALTER TABLE jobs DROP COLUMN IF EXISTS title_vector",
+            *self._generated_vectors_ddl(),
+        ]
 
     def sync_counter_triggers(self) -> list[str]:
         # Statement-level triggers with transition tables append one aggregated
@@ -481,14 +602,34 @@ END $$""",
 
     def text_search(self, text: str, title_tier: bool, skills: Sequence[str] = ()
                     ) -> tuple[str, str, str, list[Any]]:
-        # The planner picks per term: a GIN bitmap for rare terms, a walk of
-        # ix_jobs_open_id testing each row for frequent ones (ANALYZE keeps the
-        # lexeme frequencies it needs).
+        # One GIN scan intersects the text with the skill lexemes. Separate @@
+        # tests: a text of stop words only is an empty query, which must match
+        # nothing (&& would make it match every job with the skills).
         query = "websearch_to_tsquery('english', %s)"
-        if title_tier:
-            return "jobs AS j", f"j.title_vector @@ {query}", "j.id", [text]
-        return ("jobs AS j", f"j.search_vector @@ {query} AND NOT (j.title_vector @@ {query})",
-                "j.id", [text, text])
+        column = "j.title_vector" if title_tier else "j.search_vector"
+        match, params = f"{column} @@ {query}", [text]
+        if skills:
+            match += f" AND {column} @@ %s::tsquery"
+            params.append(" & ".join(_lexeme(SKILL_LEXEME + skill) for skill in skills))
+        if not title_tier:
+            match += f" AND NOT (j.title_vector @@ {query})"
+            params.append(text)
+        return "jobs AS j", match, "j.id", params
+
+    def text_narrow(self, title_tier: bool, currency: str | None,
+                    window: tuple[int, int] | None) -> tuple[str, list[Any]]:
+        terms = []
+        if currency is not None:
+            terms.append(_lexeme(CURRENCY_LEXEME + currency))
+        if window is not None:
+            low, high = window
+            units = range((high - 1) >> TEXT_WINDOW_SHIFT, (low >> TEXT_WINDOW_SHIFT) - 1, -1)
+            terms.append("(" + " | ".join(_lexeme(f"{WINDOW_LEXEME}{unit}") for unit in units)
+                         + ")")
+        if not terms:
+            return "", []
+        column = "j.title_vector" if title_tier else "j.search_vector"
+        return f"{column} @@ %s::tsquery", [" & ".join(terms)]
 
     def text_check(self, text: str, title_tier: bool, job_id: str) -> tuple[str, list[Any]]:
         _, match, _, params = self.text_search(text, title_tier)
@@ -541,6 +682,26 @@ END $$""",
 
     def sql_series(self, count: int) -> str:
         return f"WITH seq(i) AS (SELECT generate_series(1::bigint, {int(count)}))"
+
+    def rebuild_job_search(self) -> None:
+        # The load bypassed the triggers that compute the vectors of OPEN jobs
+        # (they include the job_skills rows): compute them now, with the two GIN
+        # indexes dropped meanwhile (building them once is much faster).
+        self.db.connect(reuse_if_open=True)
+        indexes = self._rows("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = "
+                             "current_schema() AND indexname IN ('ix_jobs_title_search', "
+                             "'ix_jobs_search')")
+        if not self._rows("SELECT 1 FROM pg_trigger WHERE tgname = 'trg_jobs_vectors_update'"):
+            return  # generated vectors (before migration 0011): nothing to do
+        with self.db.atomic():
+            for name, _ in indexes:
+                self.db.execute_sql(f'DROP INDEX "{name}"')
+            self.db.execute_sql(f"SELECT set_config('{SEARCH_REFRESH}', 'on', true)")
+            self.db.execute_sql(f"UPDATE jobs SET title_vector = NULL WHERE {OPEN_JOB}")
+            self.db.execute_sql(f"SELECT set_config('{SEARCH_REFRESH}', '', true)")
+            for _, definition in indexes:
+                self.db.execute_sql(definition)
+        self.db.execute_sql("VACUUM (ANALYZE) jobs")
 
     def sql_json(self, expression: str) -> str:
         return f"CAST({expression} AS jsonb)"
@@ -630,6 +791,11 @@ END $$""",
 
 
 _SEQ_SCAN = re.compile(r"Seq Scan on (\w+)")
+
+
+def _lexeme(value: str) -> str:
+    """``value`` as one quoted lexeme of tsquery input (taken verbatim, not parsed)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 def _key_columns(orig: BaseException) -> list[str]:

@@ -1,0 +1,253 @@
+"""Text search with skills inside the full-text index (migration 0011): the same
+rows, order and pages on both backends, however the index is driven (one
+statement, or windows of ids on Postgres), and the triggers that keep each
+job's skills in the index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from azora_store import queries
+from azora_store.models import Job, JobSkill, JobStatus, User
+from azora_store.queries import search_jobs
+from tests.helpers import sql
+
+T0 = datetime(2026, 1, 1, 12, 0, 0)
+
+
+@dataclass(frozen=True)
+class Spec:
+    id: int
+    title: str
+    description: str = ""
+    skills: tuple[str, ...] = ()
+    budget: str = "100.00"
+    currency: str = "USD"
+    status: str = "OPEN"
+    deleted: bool = False
+
+
+# Ids spread over several 4,096-id units, so that on Postgres the windows (the
+# newest two units, the next six, the rest) all hold some of them.
+SPECS = [
+    Spec(1, "Pipeline repair", "", ("python", "sql")),
+    Spec(2, "Web shop", "a pipeline for orders", ("python",), "250.00"),
+    Spec(3, "Pipeline audit", "", ("data analysis", "o'reilly"), currency="EUR"),
+    Spec(4100, "Shop pipeline", "", ("python", "c\\d"), "80.00"),
+    Spec(4101, "Logo design", "pipeline diagrams", ("figma",)),
+    Spec(8200, "Pipeline tuning", "", ("python", "sql"), "400.00", "EUR"),
+    Spec(9000, "Pipeline closed", "", ("python",), status="CANCELLED"),
+    Spec(12500, "Mobile app", "build the pipeline", ("python", "sql")),
+    Spec(20000, "Pipeline gone", "", ("python",), deleted=True),
+    Spec(20001, "Data pipeline", "", ("python", "data analysis")),
+    Spec(33000, "Pipeline migration", "pipeline", ("sql",), "120.00"),
+    Spec(40000, "Landing page", "pipeline of leads", ("python", "sql"), currency="EUR"),
+    Spec(40001, "Pipeline expert", "", ("python", "sql", "o'reilly"), "90.00"),
+]
+
+QUERIES = [
+    {"text": "pipeline"},
+    {"text": "pipeline", "skills": ["python"]},
+    {"text": "pipeline", "skills": ["python", "sql"]},
+    {"text": "pipeline", "skills": ["sql"], "currency": "EUR"},
+    {"text": "pipeline", "currency": "usd", "min_budget": "85", "max_budget": "300"},
+    {"text": "pipeline", "skills": ["Data  Analysis"]},
+    {"text": "pipeline", "skills": ["o'reilly"]},
+    {"text": "pipeline", "skills": ["c\\d"]},
+    {"text": "pipeline", "skills": ["python", "cobol"]},
+    {"text": "shop"},
+    {"text": "pipeline -audit", "skills": ["sql"]},
+]
+
+
+def expected(query: dict) -> list[int]:
+    """The oracle: title matches (tier 0), then description-only matches, each
+    newest first, among OPEN undeleted jobs with every skill and the filters."""
+    words = query["text"].split()
+    wanted = [w for w in words if not w.startswith("-")]
+    banned = [w[1:] for w in words if w.startswith("-")]
+    skills = {" ".join(s.split()).lower() for s in query.get("skills", ())}
+    low = Decimal(query.get("min_budget", "0"))
+    high = Decimal(query.get("max_budget", "1e12"))
+
+    def has(text: str, word: str) -> bool:
+        return word in text.lower().split()
+
+    tiers: list[list[int]] = [[], []]
+    for spec in SPECS:
+        if spec.status != "OPEN" or spec.deleted or not skills <= set(spec.skills):
+            continue
+        if "currency" in query and spec.currency != query["currency"].upper():
+            continue
+        if not low <= Decimal(spec.budget) <= high:
+            continue
+        text = f"{spec.title} {spec.description}"
+        if not all(has(text, w) for w in wanted) or any(has(text, w) for w in banned):
+            continue
+        tiers[0 if all(has(spec.title, w) for w in wanted) else 1].append(spec.id)
+    return sorted(tiers[0], reverse=True) + sorted(tiers[1], reverse=True)
+
+
+def every_page(store, **query) -> list[int]:
+    found, cursor, seen = [], None, 0
+    while True:
+        page = search_jobs(store, cursor=cursor, **query)
+        found += [hit.id for hit in page.items]
+        cursor, seen = page.next_cursor, seen + 1
+        if cursor is None or seen > 50:
+            return found
+
+
+def fresh_stats(store) -> None:
+    store.queries._stats_at = 0.0  # the skill counts are cached for minutes
+
+
+@pytest.fixture
+def client(store) -> User:
+    with store.atomic():
+        return User.create(email="client@example.org", full_name="Cleo")
+
+
+@pytest.fixture
+def board(store, client) -> dict[int, Job]:
+    jobs = {}
+    with store.atomic():
+        for n, spec in enumerate(SPECS):
+            job = Job.create(id=spec.id, client=client, title=spec.title,
+                             description=spec.description, budget=Decimal(spec.budget),
+                             currency=spec.currency, created_at=T0 + timedelta(minutes=n))
+            if spec.skills:
+                JobSkill.insert_many([{"job": job.id, "skill": s} for s in spec.skills]).execute()
+            if spec.status != "OPEN":
+                Job.update(status=spec.status).where(Job.id == job.id).execute()
+            if spec.deleted:
+                Job.update(deleted_at=T0).where(Job.id == job.id).execute()
+            jobs[spec.id] = job
+    return jobs
+
+
+@pytest.mark.parametrize("skip", [queries.TEXT_WINDOW_SKIP, 0], ids=["bounded", "windows"])
+@pytest.mark.parametrize("query", QUERIES, ids=lambda q: repr(q)[:60])
+def test_text_and_skills_match_the_oracle_on_every_page_size(store, board, monkeypatch,
+                                                            query, skip) -> None:
+    # skip=0: Postgres walks the windows of ids even for these rare skills.
+    monkeypatch.setattr(queries, "TEXT_WINDOW_SKIP", skip)
+    want = expected(query)
+    for limit in (1, 2, 3, 5, 100):
+        assert every_page(store, limit=limit, **query) == want, limit
+
+
+def test_the_oracle_is_not_trivial() -> None:
+    assert expected(QUERIES[0])[:4] == [40001, 33000, 20001, 8200]
+    assert expected(QUERIES[2]) == [40001, 8200, 1, 40000, 12500]
+    assert expected(QUERIES[5]) == [20001, 3]
+
+
+def test_pages_are_consistent_with_one_big_page(store, board) -> None:
+    for query in QUERIES:
+        whole = [hit.id for hit in search_jobs(store, limit=100, **query).items]
+        assert every_page(store, limit=2, **query) == whole
+
+
+def test_hits_carry_their_skills(store, board) -> None:
+    hit = search_jobs(store, text="pipeline", skills=["o'reilly"]).items[0]
+    assert (hit.id, hit.skills, hit.currency) == (40001, ("o'reilly", "python", "sql"), "USD")
+
+
+def test_stop_words_with_a_skill_match_only_real_text(store, board) -> None:
+    # Postgres drops "the" (an empty text query matches nothing, never "all jobs
+    # with the skill"); SQLite's FTS5 keeps it as a word.
+    ids = every_page(store, text="the", skills=["python"])
+    assert set(ids) <= {12500}
+
+
+def test_skill_changes_reach_the_index(store, board, client) -> None:
+    def found(**query) -> list[int]:
+        fresh_stats(store)
+        return every_page(store, text="pipeline", **query)
+
+    assert found(skills=["rust"]) == []
+    with store.atomic():
+        JobSkill.create(job=33000, skill="rust")  # one row
+        JobSkill.insert_many([{"job": 2, "skill": "rust"}, {"job": 1, "skill": "rust"}]).execute()
+    assert found(skills=["rust"]) == [33000, 1, 2]
+    JobSkill.delete().where((JobSkill.job == 1) & (JobSkill.skill == "rust")).execute()
+    assert found(skills=["rust"]) == [33000, 2]
+    sql(store, "UPDATE job_skills SET skill = 'go' WHERE job_id = ? AND skill = 'rust'", 33000)
+    assert found(skills=["rust"]) == [2]
+    assert found(skills=["go"]) == [33000]
+    # a job posted with its skills in one transaction
+    with store.atomic():
+        job = Job.create(id=40002, client=client, title="Pipeline fresh", description="",
+                         budget=Decimal("10.00"), currency="USD")
+        JobSkill.insert_many([{"job": job.id, "skill": "go"}]).execute()
+    assert found(skills=["go"]) == [40002, 33000]
+
+
+def test_status_and_deletion_reach_the_index(store, board) -> None:
+    def found() -> list[int]:
+        fresh_stats(store)
+        return every_page(store, text="pipeline", skills=["python", "sql"])
+
+    assert found() == [40001, 8200, 1, 40000, 12500]
+    Job.update(status=JobStatus.CANCELLED).where(Job.id == 8200).execute()
+    assert found() == [40001, 1, 40000, 12500]
+    Job.update(status=JobStatus.OPEN).where(Job.id == 8200).execute()  # reopened, skills kept
+    assert found() == [40001, 8200, 1, 40000, 12500]
+    Job.update(deleted_at=T0).where(Job.id == 40001).execute()
+    assert found() == [8200, 1, 40000, 12500]
+    Job.update(title="Landing pipeline").where(Job.id == 40000).execute()  # now a title match
+    assert found() == [40000, 8200, 1, 12500]
+    Job.update(currency="EUR").where(Job.id == 1).execute()
+    fresh_stats(store)
+    assert every_page(store, text="pipeline", skills=["sql"], currency="EUR") == [40000, 8200, 1]
+
+
+def test_skill_changes_do_not_count_as_edits_of_the_job(store, board) -> None:
+    before = sql(store, "SELECT updated_at FROM jobs WHERE id = ?", 33000)[0][0]
+    JobSkill.create(job=33000, skill="rust")
+    JobSkill.delete().where(JobSkill.job == 33000).execute()
+    assert sql(store, "SELECT updated_at FROM jobs WHERE id = ?", 33000)[0][0] == before
+    Job.update(title="Pipeline migrations").where(Job.id == 33000).execute()
+    assert sql(store, "SELECT updated_at FROM jobs WHERE id = ?", 33000)[0][0] != before
+
+
+def test_a_tampered_cursor_is_refused(store, board) -> None:
+    from azora_store.errors import ValidationError
+    from azora_store.queries import _encode_cursor
+
+    first = search_jobs(store, text="pipeline", limit=1)
+    fingerprint = queries.SearchRequest.build("pipeline", (), "OPEN", None, None, None,
+                                              1).fingerprint
+    assert first.next_cursor == _encode_cursor(fingerprint, [0, 40001])
+    with pytest.raises(ValidationError):
+        search_jobs(store, text="pipeline", limit=1, cursor=_encode_cursor(fingerprint,
+                                                                           [0, "x"]))
+
+
+def test_postgres_windows_bound_each_statement(store, board, monkeypatch) -> None:
+    """On Postgres a dense query stops at the newest window, others take windows
+    sized by the matches seen, a sparse one ends with the rest of the ids; with
+    rare skills it is one statement. SQLite runs one statement per tier."""
+    from azora_store.plans import capture
+
+    def statements(**query) -> int:
+        search_jobs(store, **query)  # warm the plan numbers
+        return sum(1 for sql_, _, _ in capture(store, lambda: search_jobs(store, **query))
+                   if "title_vector" in sql_ or "jobs_fts" in sql_)
+
+    if store.backend.name == "sqlite":
+        assert statements(text="pipeline", limit=1) == 1
+        return
+    assert statements(text="pipeline", limit=1) == 1  # the newest window has enough
+    # per tier: the newest window, then one sized by its matches reaches id 0
+    assert statements(text="pipeline", limit=20) == 2 + 2
+    # per tier: nothing in the newest window nor in the next six units: the rest
+    assert statements(text="shop", limit=20) == 3 + 3
+    assert statements(text="pipeline", skills=["sql"], limit=20) == 1 + 1  # "sql" is rare
+    monkeypatch.setattr(queries, "TEXT_WINDOW_SKIP", 0)
+    assert statements(text="pipeline", skills=["sql"], limit=20) == 2 + 2
