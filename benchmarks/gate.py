@@ -5,7 +5,8 @@ absolute thresholds, so this module computes the percentiles from the raw data
 and compares them with ``benchmarks/thresholds.toml``:
 
     [small.sqlite]
-    "search/text" = { p99 = 10.0 }          # milliseconds
+    "search" = { p99 = 10.0 }               # milliseconds; every search/... figure
+    "search/text/p1" = { p99 = 5.0 }        # a longer key overrides what it names
     "user_stats" = { p99 = 1.0, p50_ratio = 1.25 }
 
 ``p50_ratio`` bounds the package's p50 over the raw driver's p50 for the same
@@ -58,11 +59,21 @@ def load_thresholds(scale: str, backend: str) -> dict[str, dict[str, float]]:
     return data.get(scale, {}).get(backend, {})
 
 
+def limits_for(name: str, thresholds: dict[str, dict[str, float]]) -> dict[str, float]:
+    """The limits that apply to figure ``name``: those of every key that is the
+    name or a ``/``-separated prefix of it, longer keys overriding shorter."""
+    limits: dict[str, float] = {}
+    for key in sorted(thresholds, key=len):
+        if name == key or name.startswith(key + "/"):
+            limits.update(thresholds[key])
+    return limits
+
+
 def breaches(figures: list[Figures], scale: str) -> list[str]:
     """One sentence per threshold a figure breaks."""
     found = []
     for figure in figures:
-        limits = load_thresholds(scale, figure.backend).get(figure.name, {})
+        limits = limits_for(figure.name, load_thresholds(scale, figure.backend))
         for key, limit in limits.items():
             if key == "p50_ratio":
                 value = figure.ratio
@@ -78,11 +89,12 @@ def breaches(figures: list[Figures], scale: str) -> list[str]:
 
 
 def table(figures: list[Figures]) -> str:
-    lines = [f"{'backend':<11} {'query':<28} {'rounds':>6} {'p50 ms':>8} {'p95 ms':>8} "
+    width = max([len("query"), *(len(f.name) for f in figures)])
+    lines = [f"{'backend':<11} {'query':<{width}} {'rounds':>6} {'p50 ms':>8} {'p95 ms':>8} "
              f"{'p99 ms':>8} {'base p50':>8} {'ratio':>6}"]
     for f in sorted(figures, key=lambda f: (f.backend, f.name)):
         raw = f"{f.raw_p50:8.3f}" if f.raw_p50 else f"{'':>8}"
         ratio = f"{f.ratio:6.2f}" if f.ratio else f"{'':>6}"
-        lines.append(f"{f.backend:<11} {f.name:<28} {f.rounds:>6} {f.p50:8.3f} {f.p95:8.3f} "
+        lines.append(f"{f.backend:<11} {f.name:<{width}} {f.rounds:>6} {f.p50:8.3f} {f.p95:8.3f} "
                      f"{f.p99:8.3f} {raw} {ratio}")
     return "\n".join(lines)

@@ -1,0 +1,39 @@
+"""The benchmark gate (benchmarks/gate.py): percentiles from raw timings, and
+thresholds.toml keys that cover a figure and everything under it."""
+
+from __future__ import annotations
+
+from benchmarks.gate import Figures, breaches, limits_for, load_thresholds, percentile, table
+
+
+def test_percentile_interpolates_between_ranks():
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 50) == 50.5
+    assert percentile(values, 99) == 99.01
+    assert percentile([3.0], 99) == 3.0
+
+
+def test_a_key_covers_the_figures_under_it_and_longer_keys_override():
+    thresholds = {"search": {"p99": 10.0, "p50_ratio": 2.0},
+                  "search/text": {"p99": 5.0}, "user_stats": {"p99": 1.0}}
+    assert limits_for("search/text/p1", thresholds) == {"p99": 5.0, "p50_ratio": 2.0}
+    assert limits_for("search/skill/p2", thresholds) == {"p99": 10.0, "p50_ratio": 2.0}
+    assert limits_for("searching", thresholds) == {}
+    assert limits_for("user_stats", thresholds) == {"p99": 1.0}
+
+
+def test_every_target_query_is_gated_at_small_scale_on_both_backends():
+    for backend in ("sqlite", "postgresql"):
+        gates = load_thresholds("small", backend)
+        for name in ("search/text+skill/p1", "user_stats", "sync_status", "kyc_lookup/document"):
+            assert limits_for(name, gates).get("p99"), (backend, name)
+
+
+def test_a_breach_names_the_backend_query_percentile_and_figure():
+    slow = Figures("search/text/p1", "sqlite", 300, p50=2.0, p95=8.0, p99=12.5, raw_p50=0.5)
+    fast = Figures("user_stats", "postgresql", 300, p50=0.2, p95=0.3, p99=0.4, raw_p50=0.2)
+    found = breaches([slow, fast], "small")
+    assert "sqlite search/text/p1: p99 12.500 ms is above the 10.0 ms threshold (small)" in found
+    assert any("p50 is 4.00x the raw driver's" in line for line in found)
+    assert not [line for line in found if "user_stats" in line]
+    assert "search/text/p1" in table([slow, fast])
