@@ -196,7 +196,10 @@ class JobHit(RowView):
 # -- search request ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+_STATUSES = frozenset(status.value for status in JobStatus)
+
+
+@dataclass(frozen=True, slots=True)
 class SearchRequest:
     text: str | None
     skills: tuple[str, ...]
@@ -218,22 +221,26 @@ class SearchRequest:
                                   rule="max_length")
         if isinstance(skills, str):
             skills = [skills]
-        try:
-            skills = list(skills or ())
-            if not all(isinstance(s, str) for s in skills):
-                raise TypeError
-            normalised = tuple(dict.fromkeys(normalise_skill(s) for s in skills if s))
-        except TypeError:
-            raise ValidationError("skills must be a list of strings", field="skills",
-                                  rule="type") from None
+        if not skills:
+            normalised: tuple[str, ...] = ()
+        else:
+            try:
+                skills = list(skills)
+                if not all(isinstance(s, str) for s in skills):
+                    raise TypeError
+                normalised = tuple(dict.fromkeys(normalise_skill(s) for s in skills if s))
+            except TypeError:
+                raise ValidationError("skills must be a list of strings", field="skills",
+                                      rule="type") from None
         if len(normalised) > MAX_SKILLS:
             raise ValidationError(f"at most {MAX_SKILLS} skills", field="skills",
                                   rule="max_items")
-        try:
-            status = JobStatus(status or JobStatus.OPEN).value
-        except ValueError:
-            raise ValidationError(f"status must be one of {', '.join(JobStatus)}, got "
-                                  f"{status!r}", field="status", rule="enum") from None
+        if status not in _STATUSES:  # the common case skips the Enum lookup
+            try:
+                status = JobStatus(status or JobStatus.OPEN).value
+            except ValueError:
+                raise ValidationError(f"status must be one of {', '.join(JobStatus)}, got "
+                                      f"{status!r}", field="status", rule="enum") from None
         if text and status != JobStatus.OPEN:
             raise ValidationError("text search covers OPEN jobs only", field="text",
                                   rule="open_only")
