@@ -39,16 +39,18 @@ import json
 import threading
 import time
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from . import jsonutil
-from .errors import NotFound, ValidationError
+from .errors import NotFound, SchemaOutOfDate, ValidationError
 from .models.fields import normalise_skill
 from .models.marketplace import JobStatus
 from .money import CURRENCIES, from_minor, to_minor
+from .search_facets import bucket_span
 
 MAX_LIMIT = 100
 MAX_SKILLS = 5
@@ -57,12 +59,13 @@ STATS_TTL = 300.0  # seconds the plan numbers are reused
 BUDGET_INDEX_SHARE = 0.02  # use the budget index when the range holds at most this share
 TEXT_CHECK_BUDGET_US = 5_000.0  # drive text search from a skill if checking it costs less
 # Windows of ids over an unordered text index, in units of the backend's size:
-# the newest two; then six while nothing matched, else as many as the density
-# seen so far says the rows still wanted need (with a margin); at most 32 (more:
-# the rest of the ids, unnarrowed, as the matches are sparse).
+# the newest two; then as many as the density seen so far says the rows still
+# wanted need (with a margin), at most 32 at a time; while nothing matched, six,
+# then the rest of the ids at once (the matches are sparse).
 TEXT_WINDOWS = (2, 6, 32)
 TEXT_WINDOW_MARGIN = 1.5
 TEXT_WINDOW_SKIP = 1_000  # no windows when skills and budget leave this many open jobs
+FACET_SHARE = 0.10  # narrow the text index by a currency or budget range this selective
 
 OPEN = "j.status = 'OPEN' AND j.deleted_at IS NULL"
 
@@ -304,6 +307,8 @@ class Queries:
         self._stats_at = 0.0
         self._skill_counts: dict[str, int] = {}
         self._budgets: list[int] = []
+        self._currency_counts: Counter[str] = Counter()
+        self._schema_checked = False
         agg = self.backend.sql_string_agg("k.skill")
         self.columns = ("j.id, j.title, j.status, j.budget_minor, j.currency, j.created_at, "
                         f"j.client_id, (SELECT {agg} FROM job_skills AS k WHERE k.job_id = j.id)")
@@ -419,6 +424,7 @@ class Queries:
     def _search_text(self, request: SearchRequest, after: list[Any] | None
                      ) -> tuple[list[tuple], Any]:
         """Title matches first (tier 0), then the others (tier 1), newest first."""
+        self._check_schema()
         start_tier = after[0] if after else 0
         if start_tier not in (0, 1):
             raise ValidationError("cursor is not valid for this search", field="cursor",
@@ -463,6 +469,18 @@ class Queries:
         rows, cursor = self._page(collected, request.limit, lambda r: [r[0], r[1]])
         return [r[1:] for r in rows], cursor
 
+    def _check_schema(self) -> None:
+        """Text search reads index structures that only the newest migrations
+        build (an older one would match nothing, not fail): refuse instead."""
+        if self._schema_checked:
+            return
+        pending = self.store.migrations.pending()
+        if pending:
+            raise SchemaOutOfDate(f"job search needs the newest schema; {len(pending)} "
+                                  f"migration(s) pending ({pending[0]} first): run "
+                                  "azora-store migrate up")
+        self._schema_checked = True
+
     def _text_bound(self, request: SearchRequest) -> float:
         """About how many open jobs have the skills and the budget asked for (from
         the cached numbers, as if independent); the matches are fewer still."""
@@ -491,8 +509,12 @@ class Queries:
         while low > 0:
             found = len(collected) - before
             if found:
+                # As dense as seen so far: bounded windows, unless the rows still
+                # wanted would take half of what is left anyway (then the rest
+                # at once costs fewer statements than it reads extra rows).
                 needed = (want - len(collected)) * (high - low) / found * TEXT_WINDOW_MARGIN
                 units = -(-int(needed) // unit)
+                units = most + 1 if units * unit >= low / 2 else min(units, most)
             else:
                 units = blind if high - low <= first * unit else most + 1
             if units > most:
@@ -540,7 +562,8 @@ class Queries:
         """Driven by the full-text index: (inner SQL without ORDER/LIMIT, params, id)."""
         source, match, ident, params = self.backend.text_search(request.text, title_tier,
                                                                 request.skills)
-        narrow, narrowed = self.backend.text_narrow(title_tier, request.currency, window)
+        currency, budget = self._facets(request)
+        narrow, narrowed = self.backend.text_narrow(title_tier, currency, window, budget)
         checked = replace(request, skills=()) if self.backend.text_index_skills_exact else request
         filters, extra = self._filters(checked, "j", ident)
         where = [match, *([narrow] if narrow else []), OPEN, *filters]
@@ -569,19 +592,40 @@ class Queries:
                     self._skill_counts = dict(self.rows(
                         "SELECT skill, COUNT(*) FROM job_skills WHERE open_created_at IS NOT NULL "
                         "GROUP BY skill", ()))
-                    self._budgets = sorted(r[0] for r in self.rows(
-                        f"SELECT j.budget_minor FROM jobs AS j WHERE {OPEN}", ()))
+                    rows = self.rows(f"SELECT j.budget_minor, j.currency FROM jobs AS j "
+                                     f"WHERE {OPEN}", ())
+                    self._budgets = sorted(r[0] for r in rows)
+                    self._currency_counts = Counter(r[1] for r in rows)
                     self._stats_at = time.monotonic()
         return self._skill_counts, self._budgets
 
     def _budget_share(self, request: SearchRequest) -> float:
+        return self._share_between(request.min_budget, request.max_budget)
+
+    def _share_between(self, low: int | None, high: int | None) -> float:
+        """The share of open jobs with a budget in [low, high] (None: unbounded)."""
         budgets = self._stats()[1]
         if not budgets:
             return 0.0
-        low = bisect.bisect_left(budgets, request.min_budget) if request.min_budget else 0
-        high = (bisect.bisect_right(budgets, request.max_budget)
-                if request.max_budget is not None else len(budgets))
-        return max(high - low, 0) / len(budgets)
+        first = bisect.bisect_left(budgets, low) if low else 0
+        last = bisect.bisect_right(budgets, high) if high is not None else len(budgets)
+        return max(last - first, 0) / len(budgets)
+
+    def _facets(self, request: SearchRequest) -> tuple[str | None, tuple[int | None, int | None]]:
+        """The currency and budget range worth narrowing the text index by: only
+        selective ones. A facet held by many jobs has a long posting list that
+        the index must read through, which costs more than checking the rows."""
+        budgets = self._stats()[1]
+        total = max(len(budgets), 1)
+        currency = request.currency
+        if currency is not None and self._currency_counts[currency] / total > FACET_SHARE:
+            currency = None
+        budget: tuple[int | None, int | None] = (None, None)
+        low, high = request.min_budget, request.max_budget
+        if (low is not None and high is not None and high >= low
+                and self._share_between(*bucket_span(low, high)) <= FACET_SHARE):
+            budget = (low, high)
+        return currency, budget
 
     # -- user stats ------------------------------------------------------------------
 

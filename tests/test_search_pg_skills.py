@@ -251,3 +251,35 @@ def test_postgres_windows_bound_each_statement(store, board, monkeypatch) -> Non
     assert statements(text="pipeline", skills=["sql"], limit=20) == 1 + 1  # "sql" is rare
     monkeypatch.setattr(queries, "TEXT_WINDOW_SKIP", 0)
     assert statements(text="pipeline", skills=["sql"], limit=20) == 2 + 2
+
+
+def test_budget_and_currency_changes_reach_the_index(store, board) -> None:
+    """The index holds each open job's currency and budget bucket (migration
+    0012): a change of either moves the job between the narrowed searches."""
+    def found(**query) -> list[int]:
+        fresh_stats(store)
+        return every_page(store, text="pipeline", skills=["python"], **query)
+
+    narrow = {"min_budget": "350", "max_budget": "450"}  # bucket 5_3 .. 5_4 only
+    assert found(**narrow) == [8200]
+    Job.update(budget=Decimal("390.00")).where(Job.id == 4100).execute()  # was 80.00
+    assert found(**narrow) == [8200, 4100]
+    Job.update(budget=Decimal("1000.00")).where(Job.id == 8200).execute()  # was 400.00
+    assert found(**narrow) == [4100]
+    assert found(currency="EUR") == [8200, 40000]
+    Job.update(currency="GBP").where(Job.id == 8200).execute()
+    assert found(currency="EUR") == [40000]
+    assert found(currency="GBP", min_budget="999", max_budget="1001") == [8200]
+
+
+def test_text_search_refuses_an_older_schema(store, board) -> None:
+    from azora_store.errors import SchemaOutOfDate
+    from azora_store.queries import Queries
+
+    store.migrations.down(to="0011_search_skills")  # 0012 undone
+    try:
+        with pytest.raises(SchemaOutOfDate, match="migrate up"):
+            Queries(store).search_jobs(text="pipeline")
+    finally:
+        store.migrations.up()
+    assert Queries(store).search_jobs(text="pipeline").items

@@ -387,11 +387,23 @@ class Backend(ABC):
 
     @abstractmethod
     def text_narrow(self, title_tier: bool, currency: str | None,
-                    window: tuple[int, int] | None) -> tuple[str, list[Any]]:
+                    window: tuple[int, int] | None,
+                    budget: tuple[int | None, int | None] = (None, None)
+                    ) -> tuple[str, list[Any]]:
         """A predicate the text index resolves itself, ANDed to ``text_search``'s:
-        jobs in ``currency`` whose id lies in ``window`` ((low, high), low a
-        multiple of ``text_window_ids``), each where given. ("", []) where the
-        index holds neither (the caller filters on the jobs row anyway)."""
+        jobs in ``currency``, whose id lies in ``window`` ((low, high), low a
+        multiple of ``text_window_ids``), whose budget bucket is one of the
+        range's (``search_facets.budget_buckets``), each where given and held by
+        the index. ("", []) where it holds none (the caller checks every filter
+        on the jobs row anyway, so narrowing is only ever a superset)."""
+
+    @abstractmethod
+    def search_facets_ddl(self) -> list[str]:
+        """Add each OPEN job's currency and budget bucket to its full-text index
+        entry (kept by the same triggers), for ``text_narrow``."""
+
+    @abstractmethod
+    def drop_search_facets_ddl(self) -> list[str]: ...
 
     @abstractmethod
     def text_check(self, text: str, title_tier: bool, job_id: str) -> tuple[str, list[Any]]:

@@ -29,6 +29,7 @@ from ..errors import (
     ValidationError,
 )
 from ..models.fields import CompositeForeignKey
+from ..search_facets import budget_bucket_sql, budget_buckets
 from .base import (
     Backend,
     TransitionGraph,
@@ -244,14 +245,32 @@ END"""]
         return ["DROP TRIGGER IF EXISTS trg_transfers_apply"]
 
     def job_search_ddl(self) -> list[str]:
+        return [*self._fts_ddl(facets=False), *self._postings_ddl()]
+
+    def drop_job_search_ddl(self) -> list[str]:
+        return [*self._drop_postings_ddl(), *self._drop_fts_ddl()]
+
+    def search_facets_ddl(self) -> list[str]:
+        return [*self._drop_fts_ddl(), *self._fts_ddl(facets=True)]
+
+    def drop_search_facets_ddl(self) -> list[str]:
+        return [*self._drop_fts_ddl(), *self._fts_ddl(facets=False)]
+
+    @staticmethod
+    def _fts_ddl(facets: bool) -> list[str]:
         # The FTS table's external content is a view: each job's title,
-        # description and skill tokens. Triggers keep one FTS row per OPEN,
-        # undeleted job; FTS5's 'delete' needs the exact old values, so each
-        # trigger rebuilds the old skill list (the one before its change).
+        # description and skill tokens (with ``facets``, migration 0012, also
+        # its currency and budget bucket tokens). Triggers keep one FTS row per
+        # OPEN, undeleted job; FTS5's 'delete' needs the exact old values, so
+        # each trigger rebuilds the old token list (the one before its change).
         open_job = "{row}.status = 'OPEN' AND {row}.deleted_at IS NULL"
         new, old = open_job.format(row="NEW"), open_job.format(row="OLD")
         job_is_open = ("EXISTS (SELECT 1 FROM jobs AS j WHERE j.id = {row}.job_id AND "
                        + open_job.format(row="j") + ")")
+
+        def tokens(row: str, job_id: str, **change: str) -> str:
+            listed = skill_tokens(job_id, **change)
+            return f"{listed} || {facet_tokens(row)}" if facets else listed
 
         def fts(command: str, row: str, skills: str) -> str:
             if command == "delete":
@@ -270,49 +289,55 @@ END"""]
         return [
             f"""CREATE VIEW jobs_search_source AS
 SELECT j.id AS id, j.title AS title, j.description AS description,
-       {skill_tokens("j.id")} AS skills
+       {tokens("j", "j.id")} AS skills
 FROM jobs AS j""",
             "CREATE VIRTUAL TABLE jobs_fts USING fts5(title, description, skills, "
             "content='jobs_search_source', content_rowid='id', "
             "tokenize=\"porter unicode61 tokenchars '_'\")",
             f"""CREATE TRIGGER trg_jobs_fts_insert AFTER INSERT ON jobs WHEN {new}
 BEGIN
-    {fts("insert", "NEW", skill_tokens("NEW.id"))}
+    {fts("insert", "NEW", tokens("NEW", "NEW.id"))}
 END""",
             f"""CREATE TRIGGER trg_jobs_fts_delete AFTER DELETE ON jobs WHEN {old}
 BEGIN
-    {fts("delete", "OLD", skill_tokens("OLD.id"))}
+    {fts("delete", "OLD", tokens("OLD", "OLD.id"))}
 END""",
             f"""CREATE TRIGGER trg_jobs_fts_update AFTER UPDATE OF title, description, status,
-deleted_at ON jobs
+deleted_at{", currency, budget_minor" if facets else ""} ON jobs
 BEGIN
     INSERT INTO jobs_fts(jobs_fts, rowid, title, description, skills)
-    SELECT 'delete', OLD.id, OLD.title, OLD.description, {skill_tokens("OLD.id")} WHERE {old};
+    SELECT 'delete', OLD.id, OLD.title, OLD.description, {tokens("OLD", "OLD.id")} WHERE {old};
     INSERT INTO jobs_fts(rowid, title, description, skills)
-    SELECT NEW.id, NEW.title, NEW.description, {skill_tokens("NEW.id")} WHERE {new};
+    SELECT NEW.id, NEW.title, NEW.description, {tokens("NEW", "NEW.id")} WHERE {new};
 END""",
             f"""CREATE TRIGGER trg_job_skills_fts_insert AFTER INSERT ON job_skills
 WHEN {job_is_open.format(row="NEW")}
 BEGIN
-    {job_fts("delete", "NEW.job_id", skill_tokens("NEW.job_id", without="NEW.skill"))}
-    {job_fts("insert", "NEW.job_id", skill_tokens("NEW.job_id"))}
+    {job_fts("delete", "NEW.job_id", tokens("j", "NEW.job_id", without="NEW.skill"))}
+    {job_fts("insert", "NEW.job_id", tokens("j", "NEW.job_id"))}
 END""",
             f"""CREATE TRIGGER trg_job_skills_fts_delete AFTER DELETE ON job_skills
 WHEN {job_is_open.format(row="OLD")}
 BEGIN
-    {job_fts("delete", "OLD.job_id", skill_tokens("OLD.job_id", plus="OLD.skill"))}
-    {job_fts("insert", "OLD.job_id", skill_tokens("OLD.job_id"))}
+    {job_fts("delete", "OLD.job_id", tokens("j", "OLD.job_id", plus="OLD.skill"))}
+    {job_fts("insert", "OLD.job_id", tokens("j", "OLD.job_id"))}
 END""",
             f"""CREATE TRIGGER trg_job_skills_fts_update AFTER UPDATE OF skill ON job_skills
 WHEN {job_is_open.format(row="NEW")}
 BEGIN
     {job_fts("delete", "NEW.job_id",
-             skill_tokens("NEW.job_id", without="NEW.skill", plus="OLD.skill"))}
-    {job_fts("insert", "NEW.job_id", skill_tokens("NEW.job_id"))}
+             tokens("j", "NEW.job_id", without="NEW.skill", plus="OLD.skill"))}
+    {job_fts("insert", "NEW.job_id", tokens("j", "NEW.job_id"))}
 END""",
             "INSERT INTO jobs_fts(rowid, title, description, skills) SELECT id, title, "
             "description, skills FROM jobs_search_source AS s WHERE EXISTS (SELECT 1 FROM jobs "
             "AS j WHERE j.id = s.id AND " + open_job.format(row="j") + ")",
+            "INSERT INTO jobs_fts(jobs_fts) VALUES ('optimize')",  # one segment: fast reads
+        ]
+
+    @staticmethod
+    def _postings_ddl() -> list[str]:
+        return [
             # Skill postings carry what search filters on (see JobSkill).
             """CREATE TRIGGER trg_job_skills_fill AFTER INSERT ON job_skills
 BEGIN
@@ -338,11 +363,17 @@ END""",
             "FROM jobs WHERE id = job_skills.job_id)",
         ]
 
-    def drop_job_search_ddl(self) -> list[str]:
+    @staticmethod
+    def _drop_postings_ddl() -> list[str]:
         return [
             "DROP TRIGGER IF EXISTS trg_job_skills_fill",
             "DROP TRIGGER IF EXISTS trg_jobs_postings",
             "UPDATE job_skills SET open_created_at = NULL, budget_minor = NULL, currency = NULL",
+        ]
+
+    @staticmethod
+    def _drop_fts_ddl() -> list[str]:
+        return [
             *[f"DROP TRIGGER IF EXISTS {name}" for name in (
                 "trg_jobs_fts_insert", "trg_jobs_fts_delete", "trg_jobs_fts_update",
                 "trg_job_skills_fts_insert", "trg_job_skills_fts_delete",
@@ -479,8 +510,20 @@ END"""
                 params)
 
     def text_narrow(self, title_tier: bool, currency: str | None,
-                    window: tuple[int, int] | None) -> tuple[str, list[Any]]:
-        return "", []  # FTS5 walks newest first; currency is checked on the jobs row
+                    window: tuple[int, int] | None,
+                    budget: tuple[int | None, int | None] = (None, None)
+                    ) -> tuple[str, list[Any]]:
+        # FTS5 walks newest first, so no id windows; the facet tokens join the
+        # text query as a second MATCH, which FTS5 intersects in the same scan.
+        terms = []
+        if currency is not None:
+            terms.append(f'skills : "cu_{currency.lower()}"')
+        buckets = budget_buckets(*budget)
+        if buckets:
+            terms.append("skills : (" + " OR ".join(f'"bu_{b}"' for b in buckets) + ")")
+        if not terms:
+            return "", []
+        return "jobs_fts MATCH ?", [" AND ".join(terms)]
 
     def sql_string_agg(self, expression: str) -> str:
         return f"group_concat({expression}, '|')"
@@ -660,6 +703,12 @@ def _token_sql(column: str) -> str:
     for char, code in _TOKEN_MAP:
         column = f"replace({column}, '{char}', '{code}')"
     return f"'sk_' || {column}"
+
+
+def facet_tokens(row: str) -> str:
+    """SQL for the currency and budget bucket tokens of job ``row`` (a leading
+    space joins them to the skill tokens)."""
+    return f"' cu_' || {row}.currency || ' bu_' || {budget_bucket_sql(row + '.budget_minor')}"
 
 
 def skill_tokens(job_id: str, without: str | None = None, plus: str | None = None) -> str:
