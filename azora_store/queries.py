@@ -39,7 +39,6 @@ import json
 import threading
 import time
 import zlib
-from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -307,7 +306,7 @@ class Queries:
         self._stats_at = 0.0
         self._skill_counts: dict[str, int] = {}
         self._budgets: list[int] = []
-        self._currency_counts: Counter[str] = Counter()
+        self._budgets_in: dict[str, list[int]] = {}  # per currency
         self._schema_checked = False
         agg = self.backend.sql_string_agg("k.skill")
         self.columns = ("j.id, j.title, j.status, j.budget_minor, j.currency, j.created_at, "
@@ -595,37 +594,41 @@ class Queries:
                     rows = self.rows(f"SELECT j.budget_minor, j.currency FROM jobs AS j "
                                      f"WHERE {OPEN}", ())
                     self._budgets = sorted(r[0] for r in rows)
-                    self._currency_counts = Counter(r[1] for r in rows)
+                    by_currency: dict[str, list[int]] = {}
+                    for budget, currency in rows:
+                        by_currency.setdefault(currency, []).append(budget)
+                    self._budgets_in = {c: sorted(b) for c, b in by_currency.items()}
                     self._stats_at = time.monotonic()
         return self._skill_counts, self._budgets
 
     def _budget_share(self, request: SearchRequest) -> float:
         return self._share_between(request.min_budget, request.max_budget)
 
-    def _share_between(self, low: int | None, high: int | None) -> float:
-        """The share of open jobs with a budget in [low, high] (None: unbounded)."""
+    def _share_between(self, low: int | None, high: int | None,
+                       currency: str | None = None) -> float:
+        """The share of open jobs with a budget in [low, high] (None: unbounded),
+        in ``currency`` if given."""
         budgets = self._stats()[1]
         if not budgets:
             return 0.0
-        first = bisect.bisect_left(budgets, low) if low else 0
-        last = bisect.bisect_right(budgets, high) if high is not None else len(budgets)
+        among = budgets if currency is None else self._budgets_in.get(currency, [])
+        first = bisect.bisect_left(among, low) if low else 0
+        last = bisect.bisect_right(among, high) if high is not None else len(among)
         return max(last - first, 0) / len(budgets)
 
     def _facets(self, request: SearchRequest) -> tuple[str | None, tuple[int | None, int | None]]:
-        """The currency and budget range worth narrowing the text index by: only
-        selective ones. A facet held by many jobs has a long posting list that
-        the index must read through, which costs more than checking the rows."""
-        budgets = self._stats()[1]
-        total = max(len(budgets), 1)
-        currency = request.currency
-        if currency is not None and self._currency_counts[currency] / total > FACET_SHARE:
-            currency = None
-        budget: tuple[int | None, int | None] = (None, None)
+        """The currency and budget range to narrow the text index by, if the jobs
+        they leave are few (the index holds currency, budget bucket and the pair
+        of both). A facet many jobs share has a long posting list, which costs
+        the index more to read than checking the rows costs."""
         low, high = request.min_budget, request.max_budget
-        if (low is not None and high is not None and high >= low
-                and self._share_between(*bucket_span(low, high)) <= FACET_SHARE):
-            budget = (low, high)
-        return currency, budget
+        if not self.backend.text_index_budget:
+            low = high = None
+        span = (bucket_span(low, high) if low is not None and high is not None and high >= low
+                else (None, None))
+        if self._share_between(*span, request.currency) <= FACET_SHARE:
+            return request.currency, (low, high)
+        return None, (None, None)
 
     # -- user stats ------------------------------------------------------------------
 

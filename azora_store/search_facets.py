@@ -3,9 +3,11 @@
 A job's budget (minor units, > 0) falls in the bucket "<digits>_<leading
 digit>": 17,200 is "5_1", 51,700 is "5_5". Nine buckets per power of ten, so a
 range's buckets cover it with at most one leading-digit step of slack at each
-end. The index holds each open job's bucket as a token (SQLite) or lexeme
-(Postgres); a search with a budget range adds "one of these buckets" to the
-text query, and the exact range is still checked on the job's row.
+end. SQLite's FTS5 index holds each open job's bucket as a token, alone and
+paired with the currency (a pair's doclist is short); a search with a selective
+budget range adds "one of these buckets" to the text query, and the exact range
+is still checked on the job's row. (Postgres does without: see
+``PostgresBackend.search_facets_ddl``.)
 """
 
 from __future__ import annotations

@@ -130,12 +130,15 @@ def board(store, client) -> dict[int, Job]:
     return jobs
 
 
+@pytest.mark.parametrize("facets", [1.0, 0.0], ids=["narrowed", "rows"])
 @pytest.mark.parametrize("skip", [queries.TEXT_WINDOW_SKIP, 0], ids=["bounded", "windows"])
 @pytest.mark.parametrize("query", QUERIES, ids=lambda q: repr(q)[:60])
 def test_text_and_skills_match_the_oracle_on_every_page_size(store, board, monkeypatch,
-                                                            query, skip) -> None:
+                                                            query, skip, facets) -> None:
     # skip=0: Postgres walks the windows of ids even for these rare skills.
+    # facets=1.0: currency and budget always narrow inside the index; 0.0: never.
     monkeypatch.setattr(queries, "TEXT_WINDOW_SKIP", skip)
+    monkeypatch.setattr(queries, "FACET_SHARE", facets)
     want = expected(query)
     for limit in (1, 2, 3, 5, 100):
         assert every_page(store, limit=limit, **query) == want, limit
@@ -253,9 +256,10 @@ def test_postgres_windows_bound_each_statement(store, board, monkeypatch) -> Non
     assert statements(text="pipeline", skills=["sql"], limit=20) == 2 + 2
 
 
-def test_budget_and_currency_changes_reach_the_index(store, board) -> None:
+def test_budget_and_currency_changes_reach_the_index(store, board, monkeypatch) -> None:
     """The index holds each open job's currency and budget bucket (migration
     0012): a change of either moves the job between the narrowed searches."""
+    monkeypatch.setattr(queries, "FACET_SHARE", 1.0)  # always narrow in the index
     def found(**query) -> list[int]:
         fresh_stats(store)
         return every_page(store, text="pipeline", skills=["python"], **query)
@@ -270,6 +274,25 @@ def test_budget_and_currency_changes_reach_the_index(store, board) -> None:
     Job.update(currency="GBP").where(Job.id == 8200).execute()
     assert found(currency="EUR") == [40000]
     assert found(currency="GBP", min_budget="999", max_budget="1001") == [8200]
+    assert found(currency="GBP", min_budget="350", max_budget="450") == []
+    assert found(min_budget="999", max_budget="1001") == [8200]
+
+
+def test_only_selective_facets_narrow_the_index(store, board) -> None:
+    from azora_store.plans import capture
+
+    def narrowed(**query) -> bool:
+        fresh_stats(store)
+        statements = capture(store, lambda: search_jobs(store, text="pipeline", **query))
+        marks = ("cu_", "bu_", "cb_", "currency ", "budget ")
+        return any(mark in str(params) for _, params, _ in statements for mark in marks)
+
+    assert not narrowed(currency="USD")  # 9 of the 11 open jobs
+    assert not narrowed(currency="EUR", min_budget="50", max_budget="500")  # 3 of 11
+    # 1 of 11 has both; only SQLite's index holds budget buckets (Postgres
+    # narrows by a currency alone, and EUR is 3 of 11)
+    assert narrowed(currency="EUR", min_budget="300", max_budget="450") == (
+        store.backend.text_index_budget)
 
 
 def test_text_search_refuses_an_older_schema(store, board) -> None:

@@ -384,6 +384,9 @@ class Backend(ABC):
     #: ids per unit, newest first, so that no statement visits more than a window
     #: of rows. 0: the index yields matches newest first and stops at the LIMIT.
     text_window_ids: ClassVar[int] = 0
+    #: ``text_narrow`` can narrow by a budget range inside the index (budget
+    #: bucket tokens); otherwise job search narrows by the currency alone.
+    text_index_budget: ClassVar[bool] = False
 
     @abstractmethod
     def text_narrow(self, title_tier: bool, currency: str | None,
@@ -400,7 +403,8 @@ class Backend(ABC):
     @abstractmethod
     def search_facets_ddl(self) -> list[str]:
         """Add each OPEN job's currency and budget bucket to its full-text index
-        entry (kept by the same triggers), for ``text_narrow``."""
+        entry (kept by the same triggers), for ``text_narrow``; empty where the
+        index holds what this backend narrows by already."""
 
     @abstractmethod
     def drop_search_facets_ddl(self) -> list[str]: ...

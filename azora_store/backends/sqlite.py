@@ -75,6 +75,7 @@ class SqliteBackend(Backend):
     supports_skip_locked = False
     text_check_cost_us = 450.0  # a correlated FTS5 MATCH on one rowid (measured)
     text_index_has_skills = True
+    text_index_budget = True
 
     def create_database(self) -> peewee.Database:
         path = self.url.database
@@ -516,10 +517,13 @@ END"""
         # FTS5 walks newest first, so no id windows; the facet tokens join the
         # text query as a second MATCH, which FTS5 intersects in the same scan.
         terms = []
-        if currency is not None:
-            terms.append(f'skills : "cu_{currency.lower()}"')
         buckets = budget_buckets(*budget)
-        if buckets:
+        if currency is not None and buckets:  # the pair: shorter doclists than either
+            pairs = " OR ".join(f'"cb_{currency.lower()}_{b}"' for b in buckets)
+            terms.append(f"skills : ({pairs})")
+        elif currency is not None:
+            terms.append(f'skills : "cu_{currency.lower()}"')
+        elif buckets:
             terms.append("skills : (" + " OR ".join(f'"bu_{b}"' for b in buckets) + ")")
         if not terms:
             return "", []
@@ -706,9 +710,11 @@ def _token_sql(column: str) -> str:
 
 
 def facet_tokens(row: str) -> str:
-    """SQL for the currency and budget bucket tokens of job ``row`` (a leading
-    space joins them to the skill tokens)."""
-    return f"' cu_' || {row}.currency || ' bu_' || {budget_bucket_sql(row + '.budget_minor')}"
+    """SQL for the currency, budget bucket and currency+bucket tokens of job
+    ``row`` (a leading space joins them to the skill tokens)."""
+    bucket = budget_bucket_sql(row + ".budget_minor")
+    return (f"' cu_' || {row}.currency || ' bu_' || {bucket} "
+            f"|| ' cb_' || {row}.currency || '_' || {bucket}")
 
 
 def skill_tokens(job_id: str, without: str | None = None, plus: str | None = None) -> str:

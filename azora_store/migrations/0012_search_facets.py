@@ -1,7 +1,8 @@
-"""Job search: each OPEN job's currency and budget bucket in its full-text
-index entry (SQLite: tokens of the FTS5 row; Postgres: lexemes next to the
-skill, currency and id-window ones), so that text + skills + currency + budget
-range narrow inside one index scan (see ``azora_store.search_facets``)."""
+"""Job search: each OPEN job's currency, budget bucket and the pair of both as
+tokens of its SQLite FTS5 row, so that text + skills + a selective currency or
+budget range narrow inside one index scan (see ``azora_store.search_facets``).
+Nothing on Postgres: its vectors hold the currency since 0011, and budget
+lexemes were measured slower there (see PostgresBackend.search_facets_ddl)."""
 
 
 def up(migrator, db):
