@@ -67,6 +67,8 @@ TEXT_WINDOW_SKIP = 1_000  # no windows when skills and budget leave this many op
 FACET_SHARE = 0.10  # narrow the text index by a currency or budget range this selective
 
 OPEN = "j.status = 'OPEN' AND j.deleted_at IS NULL"
+#: What text search narrows its index by: (currency, (min budget, max budget)).
+Facets = tuple[str | None, tuple[int | None, int | None]]
 
 
 # -- results -------------------------------------------------------------------------
@@ -403,8 +405,9 @@ class Queries:
             filters, extra = self._filters(request, "s", "s.job_id", skip_skill=driver)
         else:
             hint = ""
-            if (request.min_budget is not None or request.max_budget is not None) and \
-                    self._budget_share(request) <= BUDGET_INDEX_SHARE:
+            ranged = request.min_budget is not None or request.max_budget is not None
+            if ranged and (self._share_between(request.min_budget, request.max_budget)
+                           <= BUDGET_INDEX_SHARE):
                 hint = self.backend.index_hint("ix_jobs_open_budget")
             source, key, ident = f"jobs AS j{hint}", "j.created_at", "j.id"
             where, params = [OPEN], []
@@ -443,6 +446,7 @@ class Queries:
                             count * self.backend.text_check_cost_us <= TEXT_CHECK_BUDGET_US)
         unordered = bool(self.backend.text_window_ids) and not skill_driven
         bounded = unordered and self._text_bound(request) <= TEXT_WINDOW_SKIP
+        facets = self._facets(request)  # once per search, not per statement
         newest: int | None = None
         collected: list[tuple] = []
         want = request.limit + 1
@@ -457,7 +461,7 @@ class Queries:
                 windows = self._text_windows(below if below is not None else (newest or 0) + 1,
                                              collected, want)
             for inner, params, plan_each_time in self._text_plans(
-                    request, tier == 0, skill_driven and driver, below, windows):
+                    request, tier == 0, skill_driven and driver, below, facets, windows):
                 rows = self._fetch(inner, [*params, want - len(collected)], with_key=False,
                                    plan_each_time=plan_each_time)
                 collected += [(tier, *row) for row in rows]
@@ -490,7 +494,7 @@ class Queries:
         for skill in request.skills:
             bound *= min(counts.get(skill, 0) / max(len(budgets), 1), 1.0)
         if request.min_budget is not None or request.max_budget is not None:
-            bound *= self._budget_share(request)
+            bound *= self._share_between(request.min_budget, request.max_budget)
         return bound
 
     def _text_windows(self, high: int, collected: list[tuple], want: int) -> Any:
@@ -523,8 +527,8 @@ class Queries:
             low = max(low - units * unit, 0)
 
     def _text_plans(self, request: SearchRequest, title_tier: bool, driver: str | bool,
-                    below: int | None, windows: list[tuple[int | None, int | None]] | None = None
-                    ) -> Any:
+                    below: int | None, facets: Facets,
+                    windows: list[tuple[int | None, int | None]] | None = None) -> Any:
         """The statements that fill one tier, in order, each with whether to plan
         it for its values: driven by a rare skill's postings, or by the text
         index, whole or one window of ids at a time (whatever the plan, a window
@@ -532,7 +536,7 @@ class Queries:
         if windows is not None:
             for low, high in windows:
                 inner, params, ident = self._text_by_index(
-                    request, title_tier, None if low is None else (low, high))
+                    request, title_tier, facets, None if low is None else (low, high))
                 if low is not None:
                     inner += f" AND {ident} >= {self.p}"
                     params = [*params, low]
@@ -550,18 +554,18 @@ class Queries:
         if driver:
             inner, params, ident = self._text_by_skill(request, driver, title_tier)
         else:
-            inner, params, ident = self._text_by_index(request, title_tier)
+            inner, params, ident = self._text_by_index(request, title_tier, facets)
         if below is not None:
             inner += f" AND {ident} < {self.p}"
             params = [*params, below]
         yield f"{inner} ORDER BY {ident} DESC LIMIT {self.p}", params, True
 
-    def _text_by_index(self, request: SearchRequest, title_tier: bool,
+    def _text_by_index(self, request: SearchRequest, title_tier: bool, facets: Facets,
                        window: tuple[int, int] | None = None) -> tuple[str, list[Any], str]:
         """Driven by the full-text index: (inner SQL without ORDER/LIMIT, params, id)."""
         source, match, ident, params = self.backend.text_search(request.text, title_tier,
                                                                 request.skills)
-        currency, budget = self._facets(request)
+        currency, budget = facets
         narrow, narrowed = self.backend.text_narrow(title_tier, currency, window, budget)
         checked = replace(request, skills=()) if self.backend.text_index_skills_exact else request
         filters, extra = self._filters(checked, "j", ident)
@@ -601,9 +605,6 @@ class Queries:
                     self._stats_at = time.monotonic()
         return self._skill_counts, self._budgets
 
-    def _budget_share(self, request: SearchRequest) -> float:
-        return self._share_between(request.min_budget, request.max_budget)
-
     def _share_between(self, low: int | None, high: int | None,
                        currency: str | None = None) -> float:
         """The share of open jobs with a budget in [low, high] (None: unbounded),
@@ -616,7 +617,7 @@ class Queries:
         last = bisect.bisect_right(among, high) if high is not None else len(among)
         return max(last - first, 0) / len(budgets)
 
-    def _facets(self, request: SearchRequest) -> tuple[str | None, tuple[int | None, int | None]]:
+    def _facets(self, request: SearchRequest) -> Facets:
         """The currency and budget range to narrow the text index by, if the jobs
         they leave are few (the index holds currency, budget bucket and the pair
         of both). A facet many jobs share has a long posting list, which costs
