@@ -224,20 +224,21 @@ class LedgerMixin(Service):
     def deposit(self, user_id: int, amount: Decimal | str, currency: str, *,
                 idempotency_key: str) -> MoneyResult:
         """Money arriving from outside (EXTERNAL -> the user's wallet)."""
-        amount = money(amount, "amount")
-        currency = check_currency(currency)
-        request = {"user_id": user_id, "amount": amount, "currency": currency}
-        return idempotency.run(self.store, "deposit", idempotency_key, request, MoneyResult,
-                               lambda: self._move_external(user_id, amount, currency, True))
+        return self._external("deposit", user_id, amount, currency, idempotency_key)
 
     def withdraw(self, user_id: int, amount: Decimal | str, currency: str, *,
                  idempotency_key: str) -> MoneyResult:
         """Money leaving the platform (the user's wallet -> EXTERNAL)."""
+        return self._external("withdraw", user_id, amount, currency, idempotency_key)
+
+    def _external(self, operation: str, user_id: int, amount: Decimal | str, currency: str,
+                  idempotency_key: str) -> MoneyResult:
         amount = money(amount, "amount")
         currency = check_currency(currency)
         request = {"user_id": user_id, "amount": amount, "currency": currency}
-        return idempotency.run(self.store, "withdraw", idempotency_key, request, MoneyResult,
-                               lambda: self._move_external(user_id, amount, currency, False))
+        incoming = operation == "deposit"
+        return idempotency.run(self.store, operation, idempotency_key, request, MoneyResult,
+                               lambda: self._move_external(user_id, amount, currency, incoming))
 
     def _move_external(self, user_id: int, amount: Decimal, currency: str,
                        incoming: bool) -> MoneyResult:
