@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from .backends import DatabaseURL
+from .backends import DatabaseURL, backend_class
 from .seed import SCALES
 
 SUITE = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -21,9 +21,8 @@ def pytest_arguments(scale: str, backend: str, url: str | None, json_path: str |
     args = [str(SUITE), "-p", "no:cacheprovider", "-q", "--benchmark-sort=name",
             "--scale", scale, "--seed", str(seed), "--rounds", str(rounds)]
     if url is not None:
-        parsed = DatabaseURL.parse(url)
-        backend = "sqlite" if parsed.scheme == "sqlite" else "postgresql"
-        args += ["--sqlite-db", parsed.database] if backend == "sqlite" else ["--pg-db", url]
+        backend = backend_class(DatabaseURL.parse(url).scheme).name  # a URL names its backend
+        args += ["--db", url]
     if json_path:
         args += ["--bench-json", json_path]
     chosen = [k for k in (backend if backend != "both" else None, select) if k]

@@ -2,7 +2,7 @@
 the raw driver for the same SQL, and the threshold gate at the end.
 
     pytest benchmarks --scale small               # seeds into .benchmarks/data once
-    pytest benchmarks --scale large --sqlite-db /data/large.db --pg-db postgresql://.../large
+    pytest benchmarks --scale large --db sqlite:////data/large.db   # one seeded database
 
 The seeded databases are reused while their schema is current and their size
 matches the scale. The field-encryption key used for seeding is kept next to
@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from azora_store import open_store
+from azora_store.backends import DatabaseURL, backend_class
 from azora_store.seed import SCALES, Seeder, document_number
 from benchmarks.gate import Figures, breaches, table
 
@@ -37,8 +37,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--scale", default="small", choices=list(SCALES),
                     help="dataset scale (seeded once per scale and seed)")
     group.addoption("--seed", type=int, default=42, help="seed of the generated dataset")
-    group.addoption("--sqlite-db", help="path of an already seeded SQLite database")
-    group.addoption("--pg-db", help="URL of an already seeded PostgreSQL database")
+    group.addoption("--db", help="URL of an already seeded database (its backend only)")
     group.addoption("--rounds", type=int, default=300, help="timed calls per benchmark")
     group.addoption("--bench-json", help="write the percentile table to this JSON file")
 
@@ -48,8 +47,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def _field_key() -> None:
     """The suite's datasets are encrypted with the suite's own key (kept next to
-    them), whatever AZORA_FIELD_KEY says; a database given with --sqlite-db or
-    --pg-db is read with AZORA_FIELD_KEY."""
+    them), whatever AZORA_FIELD_KEY says; a database given with --db is read
+    with AZORA_FIELD_KEY."""
     from azora_store.crypto import KEY_ENV, default_cipher, generate_key
 
     DATA.mkdir(parents=True, exist_ok=True)
@@ -90,10 +89,12 @@ def scale(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def bench_url(request: pytest.FixtureRequest, scale: str) -> str:
     seed = request.config.getoption("--seed")
+    given = request.config.getoption("--db")
+    if given:
+        if backend_class(DatabaseURL.parse(given).scheme).name != request.param:
+            pytest.skip(f"--db {given} is not a {request.param} database")
+        return given
     if request.param == "sqlite":
-        given = request.config.getoption("--sqlite-db")
-        if given:
-            return f"sqlite:///{given}"
         _field_key()
         path = DATA / f"{scale}-{seed}.db"
         DATA.mkdir(parents=True, exist_ok=True)
@@ -104,9 +105,6 @@ def bench_url(request: pytest.FixtureRequest, scale: str) -> str:
 
         _prepare(f"sqlite:///{path}", scale, seed, recreate)
         return f"sqlite:///{path}"
-    given = request.config.getoption("--pg-db")
-    if given:
-        return given
     _field_key()
     admin: PostgresAdmin = request.getfixturevalue("pg_admin")
     name = f"azora_bench_{scale}_{seed}"
@@ -158,28 +156,14 @@ def store(bench_url: str) -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def raw(store: Any) -> Iterator[Callable[[str, Any, bool], list[tuple]]]:
-    """The same SQL through the bare driver, on its own connection."""
-    url = store.backend.url
-    if store.backend.name == "sqlite":
-        connection = sqlite3.connect(store.backend.path, isolation_level=None)
-        for pragma in ("cache_size = -65536", "mmap_size = 268435456", "temp_store = memory"):
-            connection.execute(f"PRAGMA {pragma}")
+    """The same SQL through the bare driver, on its own connection with the
+    store's session settings."""
+    backend = store.backend
+    connection = backend.bare_connection()
 
-        def run(sql: str, params: Any, plan_each_time: bool) -> list[tuple]:
-            return connection.execute(sql, params).fetchall()
-    else:
-        import psycopg
+    def run(sql: str, params: Any, plan_each_time: bool) -> list[tuple]:
+        return backend.run_on(connection, sql, params, plan_each_time)
 
-        from azora_store.backends.postgres import SESSION_OPTIONS
-
-        connection = psycopg.connect(host=url.host or "127.0.0.1", port=url.port or 5432,
-                                     user=url.username, password=url.password,
-                                     dbname=url.database, autocommit=True,
-                                     options=SESSION_OPTIONS)
-
-        def run(sql: str, params: Any, plan_each_time: bool) -> list[tuple]:
-            prepare = False if plan_each_time else None
-            return connection.execute(sql, params or None, prepare=prepare).fetchall()
     yield run
     connection.close()
 

@@ -49,7 +49,7 @@ def test_query_plans_cover_the_four_queries(store) -> None:
 
 def test_bench_arguments_select_the_backend() -> None:
     args = pytest_arguments("small", "both", "sqlite:///data/x.db", "out.json", 50, 1, "kyc")
-    assert args[args.index("--sqlite-db") + 1] == "data/x.db"
+    assert args[args.index("--db") + 1] == "sqlite:///data/x.db"
     assert args[args.index("-k") + 1] == "(sqlite) and (kyc)"
     assert "--bench-json" in args
     assert "-k" not in pytest_arguments("small", "both", None, None, 50, 1, None)

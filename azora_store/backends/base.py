@@ -357,9 +357,20 @@ class Backend(ABC):
         path of the target queries). ``plan_each_time``: the best plan depends
         on the parameter values (skewed data), so never reuse a generic plan."""
         try:
-            return self.db.connection().execute(sql, params).fetchall()
+            return self.run_on(self.db.connection(), sql, params, plan_each_time)
         except self.driver_errors as exc:
             raise self.translate_error(exc, sql, params) from exc
+
+    def run_on(self, connection: Any, sql: str, params: Sequence[Any],
+               plan_each_time: bool = False) -> list[tuple]:
+        """``sql`` on a driver connection, as ``fetch`` runs it (no error translation)."""
+        return connection.execute(sql, params).fetchall()
+
+    @abstractmethod
+    def bare_connection(self) -> Any:
+        """A new driver connection with this store's session settings (pragmas,
+        session options), outside peewee and any pool: the baseline the
+        benchmarks replay the package's SQL on. The caller closes it."""
 
     @abstractmethod
     def text_search(self, text: str, title_tier: bool, skills: Sequence[str] = ()
