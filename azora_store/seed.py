@@ -23,6 +23,7 @@ benchmarks run by hand.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -63,6 +64,7 @@ SCALES: dict[str, Scale] = {
 TABLES = ("users", "courses", "enrollments", "jobs", "job_skills", "applications", "escrows",
           "accounts", "ledger_transactions", "transfers", "reviews", "skill_verifications",
           "kyc_verifications", "aml_checks", "service_sync", "sync_counters")
+OUTBOX_TABLES = TABLES[-2:]  # loaded last (by count of the rest), maybe concurrently
 
 
 @dataclass
@@ -125,9 +127,7 @@ class Seeder:
                 "--all --yes && azora-store init, or a new file/database)")
         self.cipher = self.store.compliance.cipher  # no key set: fail before loading
         began = time.perf_counter()
-        # The outbox's indexes are all partial over the few unfinished events:
-        # maintaining them costs less than six scans of 10M rows to rebuild them.
-        with self.backend.bulk_load(TABLES, keep_indexes=("service_sync",)):
+        with self.backend.bulk_load(TABLES[:-len(OUTBOX_TABLES)]):
             self._users()
             self._courses_and_enrollments()
             self._jobs()
@@ -138,13 +138,31 @@ class Seeder:
             self._skill_verifications()
             self._kyc()
             self._aml()
-            self._outbox()
+            # Postgres loads the outbox on a second connection while this one
+            # rebuilds the indexes and the search index (tens of seconds each at
+            # large scale); SQLite has one writer, so it loads it afterwards.
+            concurrent = self.backend.concurrent_bulk_load
+            wait_for_outbox = (_in_background(self._load_outbox, then=self.store.db.close)
+                               if concurrent else None)
             restoring = time.perf_counter()
-        self.summary.seconds["indexes, triggers, analyze"] = time.perf_counter() - restoring
-        self._timed("search index", self.backend.rebuild_job_search)
+        try:
+            self.summary.seconds["indexes, triggers, analyze"] = time.perf_counter() - restoring
+            self._timed("search index", self.backend.rebuild_job_search)
+        finally:
+            if wait_for_outbox is not None:
+                wait_for_outbox()
+        if not concurrent:
+            self._load_outbox()
         self._timed("sequences", lambda: self.backend.reset_sequences(TABLES))
         self.summary.total_seconds = time.perf_counter() - began
         return self.summary
+
+    def _load_outbox(self) -> None:
+        """The outbox needs the row counts of the other tables. Its indexes are
+        all partial over the few unfinished events: maintaining them costs less
+        than six scans of 10M rows to rebuild them."""
+        with self.backend.bulk_load(OUTBOX_TABLES, keep_indexes=("service_sync",)):
+            self._outbox()
 
     def _timed(self, label: str, action: Callable[[], Any]) -> None:
         started = time.perf_counter()
@@ -505,9 +523,10 @@ class Seeder:
     def _outbox(self) -> None:
         """Ten events per job, generated inside the database by one INSERT ...
         SELECT over a row series (Python would spend ~9 us a row building and
-        binding 18 columns). Integer hashing of the row number picks entity,
-        service, operation and status identically on both backends; the newest
-        3% are unfinished. Timestamps come from a small lookup table."""
+        binding 18 columns). Integer hashing of the row number picks the kind of
+        event (entity, its id range, service) from a 1,000-row lookup table, and
+        operation and status, identically on both backends; the newest 3% are
+        unfinished. Timestamps come from a small lookup table too."""
         n, backend, db = self.scale.outbox, self.backend, self.store.db
         started = time.perf_counter()
         self.report("service_sync", 0, n)
@@ -515,32 +534,21 @@ class Seeder:
         first = END - timedelta(seconds=window)
         step = window / max(n, 1) * per_stamp
         stamp_type = db.get_context_options()["field_types"]["DATETIME"]
-        db.execute_sql("DROP TABLE IF EXISTS seed_stamps")
+        for table in ("seed_stamps", "seed_kinds"):
+            db.execute_sql(f"DROP TABLE IF EXISTS {table}")
         db.execute_sql(f"CREATE TEMPORARY TABLE seed_stamps (k INTEGER PRIMARY KEY, "
                        f"created {stamp_type}, done {stamp_type})")
+        db.execute_sql("CREATE TEMPORARY TABLE seed_kinds (k INTEGER PRIMARY KEY, entity TEXT, "
+                       "ids INTEGER, even_service TEXT, odd_service TEXT)")
         stamps = [(k, backend.datetime_param(first + timedelta(seconds=k * step)),
                    backend.datetime_param(first + timedelta(seconds=k * step + 2.5)))
                   for k in range(n // per_stamp + 2)]
         backend.copy_rows("seed_stamps", ("k", "created", "done"), stamps)
-        sizes = {"Job": self.scale.jobs, "Application": self.summary.rows["applications"],
-                 "User": self.scale.users, "Escrow": self.summary.rows["escrows"],
-                 "KYC": self.summary.rows["kyc_verifications"]}
+        backend.copy_rows("seed_kinds", ("k", "entity", "ids", "even_service", "odd_service"),
+                          [(k, *self._event_kind(k)) for k in range(1000)])
         salt = self.seed * 7919
-        kind = f"((i * 40503 + {salt}) % 1000)"
         tail = f"((i * 7907 + {salt}) % 100)"
-        entity = ("CASE " + " ".join(
-            f"WHEN {kind} < {limit} THEN '{name}'" for name, limit in
-            (("Job", 400), ("Application", 700), ("User", 850), ("Escrow", 950))) +
-            " ELSE 'KYC' END")
-        number = ("(((i * 2654435761 + " + str(salt) + ") % 1000003) % CASE " + " ".join(
-            f"WHEN {kind} < {limit} THEN {sizes[name]}" for name, limit in
-            (("Job", 400), ("Application", 700), ("User", 850), ("Escrow", 950))) +
-            f" ELSE {sizes['KYC']} END + 1)")
-        service = (f"CASE WHEN {kind} < 400 THEN CASE WHEN i % 2 = 0 THEN 'search' "
-                   "ELSE 'notifications' END "
-                   f"WHEN {kind} < 700 THEN 'notifications' "
-                   f"WHEN {kind} < 850 THEN CASE WHEN i % 2 = 0 THEN 'search' ELSE 'crm' END "
-                   f"WHEN {kind} < 950 THEN 'billing' ELSE 'compliance' END")
+        number = f"(((i * 2654435761 + {salt}) % 1000003) % e.ids + 1)"
         operation = ("CASE WHEN i % 20 < 6 THEN 'CREATE' WHEN i % 20 < 18 THEN 'UPDATE' "
                      "WHEN i % 20 = 18 THEN 'DELETE' ELSE 'SYNC' END")
         finished = int(n * 0.97)
@@ -552,8 +560,9 @@ class Seeder:
             "entity_id, operation, payload, status, ordering_key, blocked, attempts, "
             "max_attempts, available_at, lease_owner, lease_expires_at, last_error, "
             "created_at, updated_at, completed_at) "
-            f"SELECT i, {service}, {entity}, CAST({number} AS TEXT), {operation}, {payload}, "
-            f"{status}, {entity} || ':' || {number}, false, "
+            "SELECT i, CASE WHEN i % 2 = 0 THEN e.even_service ELSE e.odd_service END, "
+            f"e.entity, CAST({number} AS TEXT), {operation}, {payload}, "
+            f"{status}, e.entity || ':' || {number}, false, "
             f"CASE WHEN i <= {finished} THEN 1 WHEN {tail} < 80 THEN 0 WHEN {tail} < 95 "
             "THEN 3 ELSE 1 END, 3, s.created, "
             f"CASE WHEN i > {finished} AND {tail} >= 95 THEN 'seed:1:stale' END, "
@@ -562,16 +571,57 @@ class Seeder:
             "THEN 'TimeoutError: the service did not answer' END, s.created, "
             f"CASE WHEN i <= {finished} THEN s.done ELSE s.created END, "
             f"CASE WHEN i <= {finished} THEN s.done END "
-            f"FROM seq JOIN seed_stamps AS s ON s.k = i / {per_stamp}")
+            f"FROM seq JOIN seed_stamps AS s ON s.k = i / {per_stamp} "
+            f"JOIN seed_kinds AS e ON e.k = (i * 40503 + {salt}) % 1000")
         with db.atomic():
             db.execute_sql(sql)
             db.execute_sql("INSERT INTO sync_counters (service, status, count) SELECT service, "
                            "status, COUNT(*) FROM service_sync GROUP BY service, status")
-        db.execute_sql("DROP TABLE seed_stamps")
+        for table in ("seed_stamps", "seed_kinds"):
+            db.execute_sql(f"DROP TABLE {table}")
         self.summary.rows["service_sync"] = n
         self.summary.seconds["service_sync"] = time.perf_counter() - started
         self.report("service_sync", n, n)
 
+    def _event_kind(self, kind: int) -> tuple[str, int, str, str]:
+        """Event kind 0-999 -> (entity, how many of it there are, the service of
+        even and of odd events): 40% jobs, 30% applications, 15% users, 10%
+        escrows, 5% KYC."""
+        rows = self.summary.rows
+        if kind < 400:
+            return "Job", self.scale.jobs, "search", "notifications"
+        if kind < 700:
+            return "Application", rows["applications"], "notifications", "notifications"
+        if kind < 850:
+            return "User", self.scale.users, "search", "crm"
+        if kind < 950:
+            return "Escrow", rows["escrows"], "billing", "billing"
+        return "KYC", rows["kyc_verifications"], "compliance", "compliance"
+
+
+
+def _in_background(work: Callable[[], None], then: Callable[[], Any]) -> Callable[[], None]:
+    """Run ``work`` and then ``then`` (e.g. closing the thread's connection) on a
+    thread; return the wait for it, which re-raises what ``work`` raised."""
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as exc:  # handed to the thread that waits
+            failures.append(exc)
+        finally:
+            then()
+
+    thread = threading.Thread(target=run, name="azora-seed-outbox", daemon=True)
+    thread.start()
+
+    def wait() -> None:
+        thread.join()
+        if failures:
+            raise failures[0]
+
+    return wait
 
 
 def document_number(user_id: int) -> str:

@@ -17,7 +17,7 @@ from azora_store.cli import cli
 from azora_store.crypto import KEY_ENV, default_cipher, generate_key
 from azora_store.errors import ConfigurationError
 from azora_store.queries import kyc_lookup, search_jobs, user_stats
-from azora_store.seed import SCALES, Seeder, document_number
+from azora_store.seed import SCALES, Seeder, _in_background, document_number
 from tests.conftest import RUN_ID, PostgresServer
 
 KEY = generate_key()
@@ -182,3 +182,17 @@ def test_seed_without_a_field_key_loads_nothing(tmp_path, monkeypatch) -> None:
         with pytest.raises(ConfigurationError):
             Seeder(store, "tiny").run()
         assert _rows(store, "SELECT COUNT(*) FROM users")[0][0] == 0
+
+
+def test_a_background_load_hands_its_failure_to_the_waiter() -> None:
+    """Postgres loads the outbox on a thread: what it raises must reach the
+    seed (not die with the thread), after the thread's cleanup ran."""
+    cleaned = []
+
+    def load() -> None:
+        raise ConfigurationError("the outbox load failed")
+
+    wait = _in_background(load, then=lambda: cleaned.append(True))
+    with pytest.raises(ConfigurationError, match="the outbox load failed"):
+        wait()
+    assert cleaned == [True]

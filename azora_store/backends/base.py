@@ -503,6 +503,10 @@ FROM transfers t""",
 
     # -- bulk loading (the seed generator) ----------------------------------------
 
+    #: Two connections can bulk-load different tables at once (Postgres). SQLite
+    #: has one writer, so there the loads run one after the other.
+    concurrent_bulk_load: ClassVar[bool] = False
+
     @abstractmethod
     def bulk_load(self, tables: Sequence[str], keep_indexes: Sequence[str] = ()
                   ) -> AbstractContextManager[None]:

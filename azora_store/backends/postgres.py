@@ -111,6 +111,7 @@ class PostgresBackend(Backend):
     text_index_has_skills = True
     text_index_skills_exact = True
     text_window_ids = 1 << TEXT_WINDOW_SHIFT
+    concurrent_bulk_load = True
 
     def create_database(self) -> peewee.Database:
         if psycopg is None:
