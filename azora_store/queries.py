@@ -64,7 +64,6 @@ TEXT_CHECK_BUDGET_US = 5_000.0  # drive text search from a skill if checking it 
 TEXT_WINDOWS = (2, 6, 32)
 TEXT_WINDOW_MARGIN = 1.5
 TEXT_WINDOW_SKIP = 1_000  # no windows when skills and budget leave this many open jobs
-FACET_SHARE = 0.10  # narrow the text index by a currency or budget range this selective
 
 OPEN = "j.status = 'OPEN' AND j.deleted_at IS NULL"
 #: What text search narrows its index by: (currency, (min budget, max budget)).
@@ -447,9 +446,50 @@ class Queries:
         unordered = bool(self.backend.text_window_ids) and not skill_driven
         bounded = unordered and self._text_bound(request) <= TEXT_WINDOW_SKIP
         facets = self._facets(request)  # once per search, not per statement
+        want = request.limit + 1
+        tiers = (self.backend.text_search_tiers(request.text, request.skills) if bounded
+                 else None)
+        if tiers is not None:
+            collected = self._text_both_tiers(request, tiers, facets, after, want)
+        else:
+            collected = self._text_tier_by_tier(request, skill_driven and driver, unordered,
+                                                bounded, facets, after, want)
+        rows, cursor = self._page(collected, request.limit, lambda r: [r[0], r[1]])
+        return [r[1:] for r in rows], cursor
+
+    def _text_both_tiers(self, request: SearchRequest, tiers: Any, facets: Facets,
+                         after: list[Any] | None, want: int) -> list[tuple]:
+        """Few matches expected (bounded), and one index holds titles and the
+        rest: one statement ranks title matches first (k = 1) and the others
+        after, so a search with under a page of matches scans the index once,
+        not once per tier. Rows are (tier, *job)."""
+        p = self.p
+        source, match, title_hit, hit_params, params = tiers
+        currency, budget = facets
+        narrow, narrowed = self.backend.text_narrow(False, currency, None, budget)
+        checked = replace(request, skills=()) if self.backend.text_index_skills_exact else request
+        filters, extra = self._filters(checked, "j", "j.id")
+        where = [match, *([narrow] if narrow else []), OPEN, *filters]
+        inner = (f"SELECT CASE WHEN {title_hit} THEN 1 ELSE 0 END AS k, j.id AS id "
+                 f"FROM {source} WHERE {' AND '.join(where)}")
+        params = [*hit_params, *params, *narrowed, *extra]
+        if after is not None:
+            rank = 1 - after[0]
+            inner = (f"SELECT m.k AS k, m.id AS id FROM ({inner}) AS m "
+                     f"WHERE m.k < {p} OR (m.k = {p} AND m.id < {p})")
+            params += [rank, rank, after[1]]
+        rows = self._fetch(f"{inner} ORDER BY k DESC, id DESC LIMIT {p}", [*params, want],
+                           with_key=True)
+        return [(1 - row[-1], *row[:-1]) for row in rows]
+
+    def _text_tier_by_tier(self, request: SearchRequest, driver: str | bool, unordered: bool,
+                           bounded: bool, facets: Facets, after: list[Any] | None,
+                           want: int) -> list[tuple]:
+        """Title matches (tier 0), then the others (tier 1), each by the plans of
+        ``_text_plans``, until ``want`` rows. Rows are (tier, *job)."""
+        start_tier = after[0] if after else 0
         newest: int | None = None
         collected: list[tuple] = []
-        want = request.limit + 1
         for tier in (0, 1)[start_tier:]:
             below = after[1] if after is not None and tier == start_tier else None
             windows = None
@@ -461,7 +501,7 @@ class Queries:
                 windows = self._text_windows(below if below is not None else (newest or 0) + 1,
                                              collected, want)
             for inner, params, plan_each_time in self._text_plans(
-                    request, tier == 0, skill_driven and driver, below, facets, windows):
+                    request, tier == 0, driver, below, facets, windows):
                 rows = self._fetch(inner, [*params, want - len(collected)], with_key=False,
                                    plan_each_time=plan_each_time)
                 collected += [(tier, *row) for row in rows]
@@ -469,8 +509,7 @@ class Queries:
                     break
             if len(collected) >= want:
                 break
-        rows, cursor = self._page(collected, request.limit, lambda r: [r[0], r[1]])
-        return [r[1:] for r in rows], cursor
+        return collected
 
     def _check_schema(self) -> None:
         """Text search reads index structures that only the newest migrations
@@ -485,16 +524,17 @@ class Queries:
         self._schema_checked = True
 
     def _text_bound(self, request: SearchRequest) -> float:
-        """About how many open jobs have the skills and the budget asked for (from
-        the cached numbers, as if independent); the matches are fewer still."""
-        if not request.skills and request.min_budget is None and request.max_budget is None:
+        """About how many open jobs have the skills, budget and currency asked for
+        (from the cached numbers, as if independent); the matches are fewer still."""
+        low, high, currency = request.min_budget, request.max_budget, request.currency
+        if not request.skills and low is None and high is None and currency is None:
             return float("inf")
         counts, budgets = self._stats()
         bound = float(len(budgets))
         for skill in request.skills:
             bound *= min(counts.get(skill, 0) / max(len(budgets), 1), 1.0)
-        if request.min_budget is not None or request.max_budget is not None:
-            bound *= self._share_between(request.min_budget, request.max_budget)
+        if low is not None or high is not None or currency is not None:
+            bound *= self._share_between(low, high, currency)
         return bound
 
     def _text_windows(self, high: int, collected: list[tuple], want: int) -> Any:
@@ -627,7 +667,7 @@ class Queries:
             low = high = None
         span = (bucket_span(low, high) if low is not None and high is not None and high >= low
                 else (None, None))
-        if self._share_between(*span, request.currency) <= FACET_SHARE:
+        if self._share_between(*span, request.currency) <= self.backend.text_facet_share:
             return request.currency, (low, high)
         return None, (None, None)
 

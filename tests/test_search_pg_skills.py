@@ -138,7 +138,7 @@ def test_text_and_skills_match_the_oracle_on_every_page_size(store, board, monke
     # skip=0: Postgres walks the windows of ids even for these rare skills.
     # facets=1.0: currency and budget always narrow inside the index; 0.0: never.
     monkeypatch.setattr(queries, "TEXT_WINDOW_SKIP", skip)
-    monkeypatch.setattr(queries, "FACET_SHARE", facets)
+    monkeypatch.setattr(store.backend, "text_facet_share", facets)
     want = expected(query)
     for limit in (1, 2, 3, 5, 100):
         assert every_page(store, limit=limit, **query) == want, limit
@@ -235,7 +235,8 @@ def test_a_tampered_cursor_is_refused(store, board) -> None:
 def test_postgres_windows_bound_each_statement(store, board, monkeypatch) -> None:
     """On Postgres a dense query stops at the newest window, others take windows
     sized by the matches seen, a sparse one ends with the rest of the ids; with
-    rare skills it is one statement. SQLite runs one statement per tier."""
+    rare skills it is one statement for both tiers. SQLite runs one statement
+    per tier."""
     from azora_store.plans import capture
 
     def statements(**query) -> int:
@@ -251,7 +252,7 @@ def test_postgres_windows_bound_each_statement(store, board, monkeypatch) -> Non
     assert statements(text="pipeline", limit=20) == 2 + 2
     # per tier: nothing in the newest window nor in the next six units: the rest
     assert statements(text="shop", limit=20) == 3 + 3
-    assert statements(text="pipeline", skills=["sql"], limit=20) == 1 + 1  # "sql" is rare
+    assert statements(text="pipeline", skills=["sql"], limit=20) == 1  # "sql" is rare
     monkeypatch.setattr(queries, "TEXT_WINDOW_SKIP", 0)
     assert statements(text="pipeline", skills=["sql"], limit=20) == 2 + 2
 
@@ -259,7 +260,7 @@ def test_postgres_windows_bound_each_statement(store, board, monkeypatch) -> Non
 def test_budget_and_currency_changes_reach_the_index(store, board, monkeypatch) -> None:
     """The index holds each open job's currency and budget bucket (migration
     0012): a change of either moves the job between the narrowed searches."""
-    monkeypatch.setattr(queries, "FACET_SHARE", 1.0)  # always narrow in the index
+    monkeypatch.setattr(store.backend, "text_facet_share", 1.0)  # always narrow
     def found(**query) -> list[int]:
         fresh_stats(store)
         return every_page(store, text="pipeline", skills=["python"], **query)

@@ -381,6 +381,15 @@ class Backend(ABC):
         matches all of it; otherwise the other matches. ``skills`` narrow it
         where the index holds them (``text_index_has_skills``)."""
 
+    def text_search_tiers(self, text: str, skills: Sequence[str] = ()
+                          ) -> tuple[str, str, str, list[Any], list[Any]] | None:
+        """Both tiers of ``text_search`` in one index scan, where the index of all
+        the text holds the titles too: (FROM clause giving jobs as ``j``, WHERE
+        predicate for every match, a condition true for title matches, the
+        condition's parameters, the predicate's). None where it cannot: job
+        search then runs a statement per tier."""
+        return None
+
     #: Roughly what testing one row against a text query costs here (µs): job
     #: search drives from a rare skill's postings when checking them all is cheap.
     text_check_cost_us: ClassVar[float] = 5.0
@@ -398,6 +407,11 @@ class Backend(ABC):
     #: ``text_narrow`` can narrow by a budget range inside the index (budget
     #: bucket tokens); otherwise job search narrows by the currency alone.
     text_index_budget: ClassVar[bool] = False
+    #: Narrow the text index by a currency (and budget range, where it holds
+    #: them) that leaves at most this share of open jobs. A facet many jobs
+    #: share has a long posting list: reading it costs more than checking the
+    #: candidates' rows.
+    text_facet_share: ClassVar[float] = 0.10
 
     @abstractmethod
     def text_narrow(self, title_tier: bool, currency: str | None,
