@@ -7,20 +7,6 @@ from typing import Any
 
 from .errors import AzoraError
 
-# (setting, bad value, why) per backend name: values that break a promise.
-_SETTING_WARNINGS: dict[str, list[tuple[str, str, str]]] = {
-    "sqlite": [
-        ("journal_mode", "delete", "readers block writers; use journal_mode=wal"),
-        ("synchronous", "0", "synchronous=off can lose committed transactions on a crash"),
-        ("foreign_keys", "0", "foreign keys are not enforced"),
-    ],
-    "postgresql": [
-        ("autovacuum", "off", "the outbox and other hot tables bloat without vacuum; turn "
-                              "autovacuum on (or run VACUUM after `sync prune`)"),
-        ("synchronous_commit", "off", "committed transactions can be lost on a crash"),
-    ],
-}
-
 
 @dataclass
 class Report:
@@ -58,7 +44,7 @@ def diagnose(store: Any) -> Report:
                                          ("url", store.url)]))
     settings = backend.settings()
     report.sections.append(("settings", sorted(settings.items())))
-    for name, bad, why in _SETTING_WARNINGS.get(backend.name, []):
+    for name, bad, why in backend.setting_warnings:
         if settings.get(name, "").lower() == bad:
             report.warnings.append(f"{name}={bad}: {why}")
 

@@ -96,3 +96,16 @@ def test_migrate_new_writes_a_skeleton(tmp_path, monkeypatch) -> None:
     created = Path(result.output.strip())
     assert created.name == "0001_add_badges.py"
     assert "def down(migrator, db)" in created.read_text()
+
+
+def test_doctor_warns_about_a_setting_that_breaks_a_promise(tmp_path: Path) -> None:
+    """The backend names its risky settings; doctor reports the ones in force."""
+    from azora_store import open_store
+    from azora_store.doctor import diagnose
+
+    with open_store(f"sqlite:///{tmp_path / 'risky.db'}") as store:
+        store.migrate()
+        assert not [w for w in diagnose(store).warnings if w.startswith("foreign_keys")]
+        store.db.execute_sql("PRAGMA foreign_keys = OFF")
+        warnings = diagnose(store).warnings
+    assert "foreign_keys=0: foreign keys are not enforced" in warnings

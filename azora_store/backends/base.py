@@ -560,6 +560,10 @@ FROM transfers t""",
     def settings(self) -> dict[str, str]:
         """The server settings or pragmas that matter, for ``doctor``."""
 
+    #: (setting, bad value, why) for ``doctor``: values of ``settings()`` that
+    #: break one of the package's promises.
+    setting_warnings: ClassVar[tuple[tuple[str, str, str], ...]] = ()
+
     @abstractmethod
     def explain(self, sql: str, params: Sequence[Any] = ()) -> list[str]:
         """The plan of one statement, one line per step."""

@@ -794,6 +794,12 @@ END $$""",
                 "WHERE pronamespace = current_schema()::regnamespace")},
         }
 
+    setting_warnings = (
+        ("autovacuum", "off", "the outbox and other hot tables bloat without vacuum; turn "
+                              "autovacuum on (or run VACUUM after `sync prune`)"),
+        ("synchronous_commit", "off", "committed transactions can be lost on a crash"),
+    )
+
     def settings(self) -> dict[str, str]:
         names = ("server_version", "max_connections", "shared_buffers", "work_mem",
                  "effective_cache_size", "synchronous_commit", "autovacuum", "TimeZone",

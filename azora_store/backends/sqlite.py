@@ -624,6 +624,12 @@ END"""
         return {"columns": columns, "foreign_keys": fks, "checks": _named_checks(sql),
                 "implicit_unique": unique}
 
+    setting_warnings = (
+        ("journal_mode", "delete", "readers block writers; use journal_mode=wal"),
+        ("synchronous", "0", "synchronous=off can lose committed transactions on a crash"),
+        ("foreign_keys", "0", "foreign keys are not enforced"),
+    )
+
     def settings(self) -> dict[str, str]:
         names = ("journal_mode", "synchronous", "foreign_keys", "busy_timeout", "cache_size",
                  "mmap_size", "page_size", "page_count", "freelist_count", "temp_store")
