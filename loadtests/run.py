@@ -197,17 +197,12 @@ def server_latency(base: str) -> dict[str, float]:
 
 
 def database_pids(url: str) -> list[int]:
-    """The Postgres backends serving ``url``'s database (their CPU is the server's
-    too); none for SQLite, which runs inside the workers."""
-    if not url.startswith("postgres"):
-        return []
-    import psycopg
+    """The database server processes serving ``url`` (their CPU is the server's
+    too); none for an embedded database such as SQLite."""
+    from azora_store import open_store
 
-    name = urlsplit(url).path.lstrip("/")
-    with psycopg.connect(PG_URL, autocommit=True) as admin:
-        return [r[0] for r in admin.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> "
-            "pg_backend_pid()", (name,)).fetchall()]
+    with open_store(url) as store:
+        return store.backend.server_pids()
 
 
 def free_port() -> int:

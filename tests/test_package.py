@@ -101,3 +101,19 @@ def test_python_dash_m_runs_the_cli() -> None:
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
     assert "azora_store" in result.stdout
+
+
+def test_server_pids_are_the_other_sessions_on_the_database(db_url: str) -> None:
+    """Load tests add these processes' CPU to the server's: Postgres lists the
+    sessions serving the database, SQLite (embedded) none."""
+    from azora_store import open_store
+
+    with open_store(db_url) as store, open_store(db_url) as other:
+        other.db.execute_sql("SELECT 1")  # a session of its own
+        pids = store.backend.server_pids()
+        if store.backend.name == "sqlite":
+            assert pids == []
+        else:
+            mine = other.db.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
+            assert mine in pids
+            assert store.db.execute_sql("SELECT pg_backend_pid()").fetchone()[0] not in pids

@@ -578,3 +578,8 @@ FROM transfers t""",
 
     @abstractmethod
     def server_version(self) -> str: ...
+
+    def server_pids(self) -> list[int]:
+        """The server processes serving this database to others (load tests add
+        their CPU to the server's); none for an embedded database."""
+        return []

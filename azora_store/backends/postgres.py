@@ -825,6 +825,11 @@ END $$""",
     def server_version(self) -> str:
         return str(self.db.execute_sql("SHOW server_version").fetchone()[0])
 
+    def server_pids(self) -> list[int]:
+        return [row[0] for row in self._rows(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()")]
+
 
 _SEQ_SCAN = re.compile(r"Seq Scan on (\w+)")
 
