@@ -177,7 +177,9 @@ class Seeder:
         for rows in chunks:
             self.backend.copy_rows(table, columns, rows)
             done += len(rows)
-            self.report(table, done, total)
+            if done < total:
+                self.report(table, done, total)
+        self.report(table, done, done)  # ``total`` may have been an estimate
         self.summary.rows[table] = self.summary.rows.get(table, 0) + done
         self.summary.seconds[table] = (self.summary.seconds.get(table, 0.0)
                                        + time.perf_counter() - started)

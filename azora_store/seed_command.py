@@ -19,19 +19,21 @@ class Progress:
         self.table: str | None = None
         self.started = time.perf_counter()
         self.tty = sys.stderr.isatty()
+        self.done_shown = False  # without a terminal: one line per table, when done
 
     def __call__(self, table: str, done: int, total: int) -> None:
         if table != self.table:
-            if self.table is not None:
+            if self.table is not None and self.tty:
                 click.echo("", err=True)
-            self.table, self.started = table, time.perf_counter()
+            self.table, self.started, self.done_shown = table, time.perf_counter(), False
         rate = done / max(time.perf_counter() - self.started, 1e-6)
         line = (f"  {table:<20} {done:>12,} / {total:>12,} rows "
                 f"({min(done / max(total, 1), 1):>4.0%})  {rate:>10,.0f} rows/s")
         if self.tty:
             click.echo("\r" + line, err=True, nl=False)
-        elif done >= total:
+        elif done >= total and not self.done_shown:
             click.echo(line, err=True)
+            self.done_shown = True
 
     def finish(self) -> None:
         if self.table is not None and self.tty:

@@ -17,7 +17,7 @@ from azora_store.cli import cli
 from azora_store.crypto import KEY_ENV, default_cipher, generate_key
 from azora_store.errors import ConfigurationError
 from azora_store.queries import kyc_lookup, search_jobs, user_stats
-from azora_store.seed import SCALES, Seeder, _in_background, document_number
+from azora_store.seed import SCALES, TABLES, Seeder, _in_background, document_number
 from tests.conftest import RUN_ID, PostgresServer
 
 KEY = generate_key()
@@ -170,6 +170,9 @@ def test_seed_command_reports_each_table(tmp_path, seeded_key) -> None:
     result = CliRunner().invoke(cli, ["seed", "--scale", "tiny", "--db", url])
     assert result.exit_code == 0, result.output
     assert "service_sync" in result.output and "total" in result.output
+    progress = [line.split()[0] for line in result.stderr.splitlines() if "rows/s" in line]
+    assert progress == [t for t in TABLES if t != "sync_counters"]  # one line each, in order
+    assert all("(100%)" in line for line in result.stderr.splitlines() if "rows/s" in line)
     again = CliRunner().invoke(cli, ["seed", "--scale", "tiny", "--db", url])
     assert again.exit_code == 2 and "already has users" in again.output
 
