@@ -199,3 +199,18 @@ def test_a_background_load_hands_its_failure_to_the_waiter() -> None:
     with pytest.raises(ConfigurationError, match="the outbox load failed"):
         wait()
     assert cleaned == [True]
+
+
+def test_sqlite_bulk_load_restores_the_journal_and_sync_modes(tmp_path) -> None:
+    """The load writes without WAL (appended pages need no journal) and leaves
+    the file as it found it, including a synchronous level set in the URL."""
+    with open_store(f"sqlite:///{tmp_path / 'bulk.db'}?synchronous=normal") as store:
+        store.migrate()
+
+        def pragma(name: str) -> Any:
+            return _rows(store, f"PRAGMA {name}")[0][0]
+
+        before = pragma("journal_mode"), pragma("synchronous")
+        with store.backend.bulk_load(("users",)):
+            assert (pragma("journal_mode"), pragma("synchronous")) == ("delete", 0)
+        assert (pragma("journal_mode"), pragma("synchronous")) == before == ("wal", 1)

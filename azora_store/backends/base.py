@@ -535,9 +535,9 @@ FROM transfers t""",
         """Insert an iterable of tuples as fast as the driver allows."""
 
     @abstractmethod
-    def sql_series(self, count: int) -> str:
-        """A WITH clause defining ``seq(i)`` = 1 .. count (no parameters, so the
-        statement may use ``%`` freely on every driver)."""
+    def sql_series(self, first: int, last: int) -> str:
+        """A WITH clause defining ``seq(i)`` = first .. last (no parameters, so
+        the statement may use ``%`` freely on every driver)."""
 
     def sql_json(self, expression: str) -> str:
         """``expression`` (text) as a value of a JSON column."""

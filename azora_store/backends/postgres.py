@@ -710,8 +710,8 @@ END $$""",
             for table in tables:  # vacuum sets the visibility map: index-only scans
                 self.db.execute_sql(f'VACUUM (ANALYZE) "{table}"')
 
-    def sql_series(self, count: int) -> str:
-        return f"WITH seq(i) AS (SELECT generate_series(1::bigint, {int(count)}))"
+    def sql_series(self, first: int, last: int) -> str:
+        return f"WITH seq(i) AS (SELECT generate_series({int(first)}::bigint, {int(last)}))"
 
     def rebuild_job_search(self) -> None:
         # The load bypassed the triggers that compute the vectors of OPEN jobs
