@@ -84,7 +84,9 @@ class FieldCipher:
         if len(master_key) != 32:
             raise ConfigurationError("the field-encryption key must be 32 bytes")
         self._aead = AESGCM(_derive(master_key, b"azora_store/aes-gcm"))
-        self._index_key = _derive(master_key, b"azora_store/blind-index")
+        # Keyed once: each look-up copies it (no key padding per call).
+        self._index_hmac = hmac.new(_derive(master_key, b"azora_store/blind-index"),
+                                    digestmod=hashlib.sha256)
         self.key_id = hashlib.sha256(master_key).hexdigest()[:8]
 
     def encrypt(self, plaintext: str, purpose: bytes) -> bytes:
@@ -103,13 +105,14 @@ class FieldCipher:
 
     def blind_index(self, value: str, purpose: bytes) -> str:
         """Hex HMAC of the normalised value: equal inputs give equal indexes."""
-        return hmac.new(self._index_key, purpose + b"\x00" + normalise(value).encode(),
-                        hashlib.sha256).hexdigest()
+        index = self._index_hmac.copy()
+        index.update(purpose + b"\x00" + normalise(value).encode())
+        return index.hexdigest()
 
 
 def normalise(value: str) -> str:
     """Document numbers compare without spaces, dashes or case."""
-    return "".join(ch for ch in value.upper() if ch.isalnum())
+    return "".join(filter(str.isalnum, value.upper()))
 
 
 def mask(value: str, visible: int = 4) -> str:

@@ -42,6 +42,9 @@ import zlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
+from itertools import repeat
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from . import jsonutil
@@ -265,12 +268,31 @@ class SearchRequest:
         digest = f"{zlib.crc32(identity):08x}"
         return cls(text, normalised, status, low, high, currency, limit, digest)
 
+    @classmethod
+    def of(cls, text: Any, skills: Any, status: Any, min_budget: Any, max_budget: Any,
+           currency: Any, limit: Any) -> SearchRequest:
+        """``build``, remembered per arguments (and their types, so that 1.0 is
+        still refused where 1 is accepted): the request depends on them alone, and
+        validating them cost more than a page of results on SQLite."""
+        try:
+            if skills and not isinstance(skills, (str, tuple)):
+                skills = tuple(skills)  # a list, or an iterator read once here
+            if currency is not None:
+                currency = str(currency)  # what build reads of it; never cached by identity
+            return _built(text, skills, status, min_budget, max_budget, currency, limit)
+        except TypeError:  # not iterable, or unhashable: validated (or refused) as given
+            return cls.build(text, skills, status, min_budget, max_budget, currency, limit)
 
-_CURSOR_JSON = json.JSONEncoder(separators=(",", ":"))  # one encoder, not one per call
+
+_built = lru_cache(maxsize=1024, typed=True)(SearchRequest.build)
 
 
 def _encode_cursor(fingerprint: str, key: list[Any]) -> str:
-    raw = _CURSOR_JSON.encode({"f": fingerprint, "k": key}).encode()
+    # The compact JSON of {"f": fingerprint, "k": key}, written out: the key holds
+    # ints and strings only, and JSONEncoder.encode builds an encoder per call.
+    items = ",".join([encode_basestring_ascii(v) if isinstance(v, str) else int.__repr__(v)
+                      for v in key])
+    raw = f'{{"f":{encode_basestring_ascii(fingerprint)},"k":[{items}]}}'.encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -333,15 +355,14 @@ class Queries:
     def search_jobs(self, text: str | None = None, skills: Any = (), status: str = "OPEN",
                     min_budget: Any = None, max_budget: Any = None, currency: str | None = None,
                     limit: int = 20, cursor: str | None = None) -> SearchPage:
-        request = SearchRequest.build(text, skills, status, min_budget, max_budget, currency,
-                                      limit)
+        request = SearchRequest.of(text, skills, status, min_budget, max_budget, currency,
+                                   limit)
         after = _decode_cursor(cursor, request.fingerprint, 2)
         if request.text:
             rows, key = self._search_text(request, after)
         else:
             rows, key = self._search_listing(request, after)
-        read = self.backend.read_datetime
-        return SearchPage([JobHit(row, read) for row in rows],
+        return SearchPage(list(map(JobHit, rows, repeat(self.backend.read_datetime))),
                           _encode_cursor(request.fingerprint, key) if key else None)
 
     def _filters(self, request: SearchRequest, alias: str, job_id: str,
