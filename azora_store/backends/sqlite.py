@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import peewee
@@ -500,7 +501,7 @@ END"""
         # however many documents match, and intersects the text with the skill
         # tokens itself. web_query makes any typed text a valid FTS5 expression
         # (quotes, -exclusion and OR work; never an SQL error).
-        query = parse_web_query(as_postgres_reads_it(text), [])
+        query = fts_query(text)
         words = f"{{title description}} : ({query})"
         expression = (f"({words}) AND title : ({query})" if title_tier
                       else f"({words}) NOT title : ({query})")
@@ -714,6 +715,13 @@ def _written_rows(sql: str, params: Sequence[Any]) -> tuple[str | None, list[dic
 # A skill as one full-text token ("react native" -> "sk_react_native", "c#" ->
 # "sk_c_h"), computed the same way in SQL (triggers) and in Python (queries).
 _TOKEN_MAP = ((" ", "_"), ("#", "_h"), ("+", "_p"), (".", "_d"), ("-", "_m"), ("/", "_s"))
+
+
+@lru_cache(maxsize=1024)
+def fts_query(text: str) -> str:
+    """Typed text as an FTS5 expression (parsed once per text: the parse cost
+    more than a page of results)."""
+    return parse_web_query(as_postgres_reads_it(text), [])
 
 
 def skill_token(skill: str) -> str:
