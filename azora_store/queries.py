@@ -39,6 +39,7 @@ import json
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -67,6 +68,7 @@ TEXT_CHECK_BUDGET_US = 5_000.0  # drive text search from a skill if checking it 
 TEXT_WINDOWS = (2, 6, 32)
 TEXT_WINDOW_MARGIN = 1.5
 TEXT_WINDOW_SKIP = 1_000  # no windows when skills and budget leave this many open jobs
+STATEMENTS_KEPT = 4_096  # statements remembered per store (SQL and parameters of a request)
 
 OPEN = "j.status = 'OPEN' AND j.deleted_at IS NULL"
 #: What text search narrows its index by: (currency, (min budget, max budget)).
@@ -324,7 +326,7 @@ class Queries:
         self.backend = store.backend
         self.db = store.db
         self.p = self.db.param
-        self._sql: dict[tuple, str] = {}
+        self._statements: dict[tuple, tuple[str, tuple[Any, ...]]] = {}
         self._stats_lock = threading.Lock()
         self._stats_at = 0.0
         self._skill_counts: dict[str, int] = {}
@@ -349,6 +351,18 @@ class Queries:
              plan_each_time: bool = False) -> list[tuple]:
         """Run SQL on this thread's connection (no ORM layer on the hot path)."""
         return self.backend.fetch(sql, params, plan_each_time)
+
+    def _statement(self, key: tuple, make: Callable[[], tuple[str, list[Any]]]
+                   ) -> tuple[str, tuple[Any, ...]]:
+        """``make()``'s SQL and parameters, remembered under ``key``: the request
+        and plan they derive from, nothing read from the data."""
+        found = self._statements.get(key)
+        if found is None:
+            if len(self._statements) >= STATEMENTS_KEPT:
+                self._statements.clear()
+            sql, params = make()
+            found = self._statements[key] = (sql, tuple(params))
+        return found
 
     # -- search --------------------------------------------------------------------
 
@@ -398,50 +412,59 @@ class Queries:
         driver = min(request.skills, key=lambda s: counts.get(s, 0))
         return driver, counts.get(driver, 0)
 
-    def _fetch(self, inner: str, params: list[Any], with_key: bool,
-               plan_each_time: bool = True) -> list[tuple]:
+    def _jobs_sql(self, inner: str, with_key: bool) -> str:
         """The jobs of one page: ``inner`` selects (id[, k]) with its LIMIT; the job
         rows are read for those ids only."""
         key = ", page.k" if with_key else ""
         order = "page.k DESC, page.id DESC" if with_key else "page.id DESC"
-        sql = (f"SELECT {self.columns}{key} FROM ({inner}) AS page JOIN jobs AS j "
-               f"ON j.id = page.id ORDER BY {order}")
-        return self.rows(sql, params, plan_each_time=plan_each_time)
+        return (f"SELECT {self.columns}{key} FROM ({inner}) AS page JOIN jobs AS j "
+                f"ON j.id = page.id ORDER BY {order}")
 
     def _search_listing(self, request: SearchRequest, after: list[Any] | None
                         ) -> tuple[list[tuple], Any]:
         """Newest first by (created_at, id); the plan depends on the filters."""
+        plan = ""  # the driving skill, or the index hint
+        if request.status != JobStatus.OPEN:
+            pass
+        elif request.skills:
+            plan, count = self._rarest_skill(request)
+            if count == 0 and self._stats_fresh():
+                return [], None  # a skill no open job has: nothing can match
+        elif ((request.min_budget is not None or request.max_budget is not None)
+              and (self._share_between(request.min_budget, request.max_budget)
+                   <= BUDGET_INDEX_SHARE)):
+            plan = self.backend.index_hint("ix_jobs_open_budget")
+        paged = after is not None
+        sql, params = self._statement(("listing", request, plan, paged),
+                                      lambda: self._listing_sql(request, plan, paged))
+        rows = self.rows(sql, [*params, *(after or ()), request.limit + 1],
+                         plan_each_time=True)
+        rows, cursor = self._page(rows, request.limit, lambda r: [_key_time(r[8]), r[0]])
+        return [r[:8] for r in rows], cursor
+
+    def _listing_sql(self, request: SearchRequest, plan: str, paged: bool
+                     ) -> tuple[str, list[Any]]:
+        """The listing's statement and its parameters but the cursor's and the
+        LIMIT: driven by the skill ``plan`` names, or with the index hint it is."""
         p = self.p
         if request.status != JobStatus.OPEN:
             source, key, ident = "jobs AS j", "j.created_at", "j.id"
             where, params = [f"j.status = {p}", "j.deleted_at IS NULL"], [request.status]
             filters, extra = self._filters(request, "j", "j.id")
         elif request.skills:
-            driver, count = self._rarest_skill(request)
-            if count == 0 and self._stats_fresh():
-                return [], None  # a skill no open job has: nothing can match
             source, key, ident = "job_skills AS s", "s.open_created_at", "s.job_id"
-            where, params = [f"s.skill = {p}", "s.open_created_at IS NOT NULL"], [driver]
-            filters, extra = self._filters(request, "s", "s.job_id", skip_skill=driver)
+            where, params = [f"s.skill = {p}", "s.open_created_at IS NOT NULL"], [plan]
+            filters, extra = self._filters(request, "s", "s.job_id", skip_skill=plan)
         else:
-            hint = ""
-            ranged = request.min_budget is not None or request.max_budget is not None
-            if ranged and (self._share_between(request.min_budget, request.max_budget)
-                           <= BUDGET_INDEX_SHARE):
-                hint = self.backend.index_hint("ix_jobs_open_budget")
-            source, key, ident = f"jobs AS j{hint}", "j.created_at", "j.id"
+            source, key, ident = f"jobs AS j{plan}", "j.created_at", "j.id"
             where, params = [OPEN], []
             filters, extra = self._filters(request, "j", "j.id")
         where += filters
-        params += extra
-        if after is not None:
+        if paged:
             where.append(f"({key}, {ident}) < ({p}, {p})")
-            params += after
         inner = (f"SELECT {key} AS k, {ident} AS id FROM {source} WHERE {' AND '.join(where)} "
                  f"ORDER BY {key} DESC, {ident} DESC LIMIT {p}")
-        rows = self._fetch(inner, [*params, request.limit + 1], with_key=True)
-        rows, cursor = self._page(rows, request.limit, lambda r: [_key_time(r[8]), r[0]])
-        return [r[:8] for r in rows], cursor
+        return self._jobs_sql(inner, with_key=True), params + extra
 
     def _search_text(self, request: SearchRequest, after: list[Any] | None
                      ) -> tuple[list[tuple], Any]:
@@ -471,19 +494,19 @@ class Queries:
         tiers = (self.backend.text_search_tiers(request.text, request.skills) if bounded
                  else None)
         if tiers is not None:
-            collected = self._text_both_tiers(request, tiers, facets, after, want)
+            rows, tier_of = self._text_both_tiers(request, tiers, facets, after, want)
         else:
-            collected = self._text_tier_by_tier(request, skill_driven and driver, unordered,
-                                                bounded, facets, after, want)
-        rows, cursor = self._page(collected, request.limit, lambda r: [r[0], r[1]])
-        return [r[1:] for r in rows], cursor
+            rows, tier_of = self._text_tier_by_tier(request, skill_driven and driver,
+                                                    unordered, bounded, facets, after, want)
+        last = request.limit - 1
+        return self._page(rows, request.limit, lambda row: [tier_of[last], row[0]])
 
     def _text_both_tiers(self, request: SearchRequest, tiers: Any, facets: Facets,
-                         after: list[Any] | None, want: int) -> list[tuple]:
+                         after: list[Any] | None, want: int) -> tuple[list[tuple], list[int]]:
         """Few matches expected (bounded), and one index holds titles and the
         rest: one statement ranks title matches first (k = 1) and the others
         after, so a search with under a page of matches scans the index once,
-        not once per tier. Rows are (tier, *job)."""
+        not once per tier. Returns the job rows and the tier of each."""
         p = self.p
         source, match, title_hit, hit_params, params = tiers
         currency, budget = facets
@@ -499,18 +522,20 @@ class Queries:
             inner = (f"SELECT m.k AS k, m.id AS id FROM ({inner}) AS m "
                      f"WHERE m.k < {p} OR (m.k = {p} AND m.id < {p})")
             params += [rank, rank, after[1]]
-        rows = self._fetch(f"{inner} ORDER BY k DESC, id DESC LIMIT {p}", [*params, want],
-                           with_key=True)
-        return [(1 - row[-1], *row[:-1]) for row in rows]
+        rows = self.rows(self._jobs_sql(f"{inner} ORDER BY k DESC, id DESC LIMIT {p}", True),
+                         [*params, want], plan_each_time=True)
+        return [row[:-1] for row in rows], [1 - row[-1] for row in rows]
 
     def _text_tier_by_tier(self, request: SearchRequest, driver: str | bool, unordered: bool,
                            bounded: bool, facets: Facets, after: list[Any] | None,
-                           want: int) -> list[tuple]:
+                           want: int) -> tuple[list[tuple], list[int]]:
         """Title matches (tier 0), then the others (tier 1), each by the plans of
-        ``_text_plans``, until ``want`` rows. Rows are (tier, *job)."""
+        ``_text_plans``, until ``want`` rows. Returns the job rows and the tier of
+        each (the rows as fetched: no copy per row)."""
         start_tier = after[0] if after else 0
         newest: int | None = None
         collected: list[tuple] = []
+        tier_of: list[int] = []
         for tier in (0, 1)[start_tier:]:
             below = after[1] if after is not None and tier == start_tier else None
             windows = None
@@ -521,16 +546,17 @@ class Queries:
                     newest = self.rows(f"SELECT MAX(j.id) FROM jobs AS j WHERE {OPEN}", ())[0][0]
                 windows = self._text_windows(below if below is not None else (newest or 0) + 1,
                                              collected, want)
-            for inner, params, plan_each_time in self._text_plans(
+            for sql, params, plan_each_time in self._text_plans(
                     request, tier == 0, driver, below, facets, windows):
-                rows = self._fetch(inner, [*params, want - len(collected)], with_key=False,
-                                   plan_each_time=plan_each_time)
-                collected += [(tier, *row) for row in rows]
+                rows = self.rows(sql, [*params, want - len(collected)],
+                                 plan_each_time=plan_each_time)
+                collected += rows
+                tier_of += [tier] * len(rows)
                 if len(collected) >= want:
                     break
             if len(collected) >= want:
                 break
-        return collected
+        return collected, tier_of
 
     def _check_schema(self) -> None:
         """Text search reads index structures that only the newest migrations
@@ -590,7 +616,8 @@ class Queries:
     def _text_plans(self, request: SearchRequest, title_tier: bool, driver: str | bool,
                     below: int | None, facets: Facets,
                     windows: list[tuple[int | None, int | None]] | None = None) -> Any:
-        """The statements that fill one tier, in order, each with whether to plan
+        """The statements that fill one tier, in order (each reads the jobs of
+        the ids it selects; parameters but the LIMIT), each with whether to plan
         it for its values: driven by a rare skill's postings, or by the text
         index, whole or one window of ids at a time (whatever the plan, a window
         bounds the work: a generic plan saves planning)."""
@@ -607,19 +634,26 @@ class Queries:
                 if low is None:
                     # The rest: few matches (sparse, or a rare skill's). Sort them;
                     # never let the planner walk the id index testing each row.
-                    yield (f"SELECT m.id FROM ({inner} OFFSET 0) AS m "
-                           f"ORDER BY m.id DESC LIMIT {self.p}", params, True)
+                    yield (self._jobs_sql(f"SELECT m.id FROM ({inner} OFFSET 0) AS m "
+                                          f"ORDER BY m.id DESC LIMIT {self.p}", False),
+                           params, True)
                 else:
-                    yield f"{inner} ORDER BY {ident} DESC LIMIT {self.p}", params, False
+                    yield (self._jobs_sql(f"{inner} ORDER BY {ident} DESC LIMIT {self.p}",
+                                          False), params, False)
             return
-        if driver:
-            inner, params, ident = self._text_by_skill(request, driver, title_tier)
-        else:
-            inner, params, ident = self._text_by_index(request, title_tier, facets)
-        if below is not None:
-            inner += f" AND {ident} < {self.p}"
-            params = [*params, below]
-        yield f"{inner} ORDER BY {ident} DESC LIMIT {self.p}", params, True
+        paged = below is not None
+
+        def make() -> tuple[str, list[Any]]:
+            if driver:
+                inner, params, ident = self._text_by_skill(request, driver, title_tier)
+            else:
+                inner, params, ident = self._text_by_index(request, title_tier, facets)
+            if paged:
+                inner += f" AND {ident} < {self.p}"
+            return self._jobs_sql(f"{inner} ORDER BY {ident} DESC LIMIT {self.p}", False), params
+
+        sql, params = self._statement(("text", request, title_tier, driver, facets, paged), make)
+        yield sql, [*params, below] if paged else params, True
 
     def _text_by_index(self, request: SearchRequest, title_tier: bool, facets: Facets,
                        window: tuple[int, int] | None = None) -> tuple[str, list[Any], str]:
@@ -710,11 +744,7 @@ class Queries:
             raise ValidationError("give user_id or document_number", field="user_id",
                                   rule="required")
         if document_number is not None:
-            from .compliance.kyc import PURPOSE as KYC_PURPOSE
-            from .crypto import check_document_number
-
-            check_document_number(document_number)
-            index = self.store.compliance.cipher.blind_index(document_number, KYC_PURPOSE)
+            index = self.store.compliance.document_index(document_number)
             rows = self.rows(self._kyc_by_document_sql, (index,))
             holders = {row[0] for row in rows}
             if user_id is not None:

@@ -178,10 +178,15 @@ class KYCMixin(Service):
                            rule="exists")
         return KYCRecord.of(row)
 
+    def document_index(self, document_number: str) -> str:
+        """The blind index records of this document number hold (the number is
+        checked first)."""
+        check_document_number(document_number)
+        return self.cipher.blind_index(document_number, PURPOSE)
+
     def kyc_find(self, document_number: str) -> list[KYCRecord]:
         """Every record holding this document number (through the blind index)."""
-        check_document_number(document_number)
-        index = self.cipher.blind_index(document_number, PURPOSE)
+        index = self.document_index(document_number)
         rows = KYCVerification.select().where(KYCVerification.document_index == index)
         return [KYCRecord.of(row) for row in rows.order_by(KYCVerification.id)]
 
