@@ -165,17 +165,26 @@ class KycRecord(RowView):
     expires_at = property(lambda self: self._read_datetime(self._row[8]))
 
     def __init__(self, row: tuple, read_datetime: Any, others_with_document: int = 0):
-        super().__init__(row, read_datetime)
+        self._row, self._read_datetime = row, read_datetime
         self.others_with_document = others_with_document
 
 
 class JobHit(RowView):
     """One search result. Typed fields (budget as Decimal, created_at as datetime,
-    skills sorted) are decoded from the row on first use."""
+    skills sorted) are decoded from the row on first use. The row may go on with
+    the page's sort key after the job's columns (not copied away for each hit)."""
 
     __slots__ = ()
     FIELDS = ("id", "title", "status", "budget", "currency", "created_at", "client_id",
               "skills")
+    COLUMNS = len(FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        return (type(other) is type(self) and
+                other._row[:self.COLUMNS] == self._row[:self.COLUMNS])  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._row[:self.COLUMNS])
     id = property(lambda self: self._row[0])
     title = property(lambda self: self._row[1])
     status = property(lambda self: self._row[2])
@@ -298,12 +307,16 @@ def _encode_cursor(fingerprint: str, key: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
+
+
 def _decode_cursor(cursor: str | None, fingerprint: str, size: int) -> list[Any] | None:
     if cursor in (None, ""):
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        # base64.urlsafe_b64decode without its wrappers (same lenient decoding)
+        data = json.loads(binascii.a2b_base64(padded.encode().translate(_FROM_URLSAFE)))
         key = data["k"]
         valid = isinstance(key, list) and len(key) == size and data["f"] == fingerprint
     except (ValueError, TypeError, KeyError, binascii.Error, UnicodeError):
@@ -349,7 +362,8 @@ class Queries:
 
     def rows(self, sql: str, params: list[Any] | tuple[Any, ...],
              plan_each_time: bool = False) -> list[tuple]:
-        """Run SQL on this thread's connection (no ORM layer on the hot path)."""
+        """Run SQL on this thread's connection (no ORM layer; the hot paths call
+        ``backend.fetch`` directly)."""
         return self.backend.fetch(sql, params, plan_each_time)
 
     def _statement(self, key: tuple, make: Callable[[], tuple[str, list[Any]]]
@@ -437,10 +451,8 @@ class Queries:
         paged = after is not None
         sql, params = self._statement(("listing", request, plan, paged),
                                       lambda: self._listing_sql(request, plan, paged))
-        rows = self.rows(sql, [*params, *(after or ()), request.limit + 1],
-                         plan_each_time=True)
-        rows, cursor = self._page(rows, request.limit, lambda r: [_key_time(r[8]), r[0]])
-        return [r[:8] for r in rows], cursor
+        rows = self.backend.fetch(sql, [*params, *(after or ()), request.limit + 1], True)
+        return self._page(rows, request.limit, lambda r: [_key_time(r[8]), r[0]])
 
     def _listing_sql(self, request: SearchRequest, plan: str, paged: bool
                      ) -> tuple[str, list[Any]]:
@@ -522,8 +534,9 @@ class Queries:
             inner = (f"SELECT m.k AS k, m.id AS id FROM ({inner}) AS m "
                      f"WHERE m.k < {p} OR (m.k = {p} AND m.id < {p})")
             params += [rank, rank, after[1]]
-        rows = self.rows(self._jobs_sql(f"{inner} ORDER BY k DESC, id DESC LIMIT {p}", True),
-                         [*params, want], plan_each_time=True)
+        rows = self.backend.fetch(
+            self._jobs_sql(f"{inner} ORDER BY k DESC, id DESC LIMIT {p}", True),
+            [*params, want], True)
         return [row[:-1] for row in rows], [1 - row[-1] for row in rows]
 
     def _text_tier_by_tier(self, request: SearchRequest, driver: str | bool, unordered: bool,
@@ -548,8 +561,8 @@ class Queries:
                                              collected, want)
             for sql, params, plan_each_time in self._text_plans(
                     request, tier == 0, driver, below, facets, windows):
-                rows = self.rows(sql, [*params, want - len(collected)],
-                                 plan_each_time=plan_each_time)
+                rows = self.backend.fetch(sql, [*params, want - len(collected)],
+                                          plan_each_time)
                 collected += rows
                 tier_of += [tier] * len(rows)
                 if len(collected) >= want:
@@ -731,7 +744,7 @@ class Queries:
     def user_stats(self, user_id: int) -> UserStatsResult:
         if isinstance(user_id, bool) or not isinstance(user_id, int):
             raise ValidationError("user_id must be an integer", field="user_id", rule="type")
-        rows = self.rows(self._user_stats_sql, (user_id,))
+        rows = self.backend.fetch(self._user_stats_sql, (user_id,))
         if not rows:
             raise NotFound(f"no user {user_id}", field="user_id")
         return UserStatsResult(rows[0], self.backend.read_datetime)
@@ -745,7 +758,7 @@ class Queries:
                                   rule="required")
         if document_number is not None:
             index = self.store.compliance.document_index(document_number)
-            rows = self.rows(self._kyc_by_document_sql, (index,))
+            rows = self.backend.fetch(self._kyc_by_document_sql, (index,))
             holders = {row[0] for row in rows}
             if user_id is not None:
                 rows = [row for row in rows if row[0] == user_id]
@@ -756,7 +769,7 @@ class Queries:
         else:
             if isinstance(user_id, bool) or not isinstance(user_id, int):
                 raise ValidationError("user_id must be an integer", field="user_id", rule="type")
-            rows = self.rows(self._kyc_by_user_sql, (user_id,))
+            rows = self.backend.fetch(self._kyc_by_user_sql, (user_id,))
             if not rows:
                 raise NotFound(f"no KYC record for user {user_id}", field="user_id")
             others = 0
