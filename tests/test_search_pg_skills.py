@@ -307,3 +307,31 @@ def test_text_search_refuses_an_older_schema(store, board) -> None:
     finally:
         store.migrations.up()
     assert Queries(store).search_jobs(text="pipeline").items
+
+
+LISTINGS = [
+    {"skills": ["python", "sql"]},
+    {"skills": ["sql", "python"], "currency": "EUR"},
+    {"skills": ["python", "data analysis"], "min_budget": "50", "max_budget": "300"},
+    {"skills": ["python", "sql", "o'reilly"]},
+    {"skills": ["python", "cobol"]},
+]
+
+
+@pytest.mark.parametrize("query", LISTINGS)
+def test_skill_listings_agree_whichever_plan_reads_them(store, board, monkeypatch,
+                                                        query) -> None:
+    """Two skills or more without text: Postgres may sort the text index's
+    intersection of them or walk the rarest one's postings (by expected cost);
+    both give the oracle's jobs, newest first, on every page size."""
+    skills = set(query["skills"])
+    low = Decimal(query.get("min_budget", "0"))
+    high = Decimal(query.get("max_budget", "1e12"))
+    oracle = [spec.id for spec in reversed(SPECS)  # created one minute apart, in order
+              if spec.status == "OPEN" and not spec.deleted and skills <= set(spec.skills)
+              and spec.currency == query.get("currency", spec.currency)
+              and low <= Decimal(spec.budget) <= high]
+    for cost in (0.0, 1e9):  # the index always, then never (where it can)
+        monkeypatch.setattr(store.backend, "skill_match_cost_us", cost)
+        for limit in (1, 2, 5):
+            assert every_page(store, limit=limit, **query) == oracle, (cost, limit)

@@ -390,6 +390,17 @@ class Backend(ABC):
         search then runs a statement per tier."""
         return None
 
+    def skills_match(self, skills: Sequence[str]) -> tuple[str, list[Any]] | None:
+        """A predicate on OPEN ``jobs AS j`` true for the jobs holding every one
+        of ``skills``, resolved by the text index (and its parameters), or None
+        where the index cannot: job search then walks a skill's postings."""
+        return None
+
+    #: What sorting one match of ``skills_match`` by date costs (µs), and what
+    #: probing one posting's other skills costs: job search reads whichever of
+    #: the two costs less for the matches it expects.
+    skill_match_cost_us: ClassVar[float] = 5.0
+    skill_probe_cost_us: ClassVar[float] = 2.0
     #: Roughly what testing one row against a text query costs here (µs): job
     #: search drives from a rare skill's postings when checking them all is cheap.
     text_check_cost_us: ClassVar[float] = 5.0
