@@ -139,12 +139,14 @@ class Seeder:
             self._skill_verifications()
             self._kyc()
             self._aml()
-            # Postgres loads the outbox on a second connection while this one
-            # rebuilds the indexes and the search index (tens of seconds each at
-            # large scale); SQLite has one writer, so it loads it afterwards.
-            concurrent = self.backend.concurrent_bulk_load
-            wait_for_outbox = (_in_background(self._load_outbox, then=self.store.db.close)
-                               if concurrent else None)
+            # The outbox loads alongside while this connection rebuilds the
+            # indexes and the search index (tens of seconds each at large
+            # scale): on Postgres on a second connection, on SQLite (one writer
+            # per file) into a file of its own, moved in afterwards.
+            aside = self.backend.bulk_load_aside(OUTBOX_TABLES)
+            wait_for_outbox = (_in_background(lambda: self._load_outbox(aside),
+                                              then=aside.db.close)
+                               if aside is not None else None)
             restoring = time.perf_counter()
         try:
             self.summary.seconds["indexes, triggers, analyze"] = time.perf_counter() - restoring
@@ -152,18 +154,21 @@ class Seeder:
         finally:
             if wait_for_outbox is not None:
                 wait_for_outbox()
-        if not concurrent:
-            self._load_outbox()
+        if aside is None:
+            self._load_outbox(self.backend)
+        else:
+            self._timed("outbox moved in", lambda: self.backend.take_bulk_load(aside,
+                                                                               OUTBOX_TABLES))
         self._timed("sequences", lambda: self.backend.reset_sequences(TABLES))
         self.summary.total_seconds = time.perf_counter() - began
         return self.summary
 
-    def _load_outbox(self) -> None:
+    def _load_outbox(self, backend: Any) -> None:
         """The outbox needs the row counts of the other tables. Its indexes are
         all partial over the few unfinished events: maintaining them costs less
         than six scans of 10M rows to rebuild them."""
-        with self.backend.bulk_load(OUTBOX_TABLES, keep_indexes=("service_sync",)):
-            self._outbox()
+        with backend.bulk_load(OUTBOX_TABLES, keep_indexes=("service_sync",)):
+            self._outbox(backend)
 
     def _timed(self, label: str, action: Callable[[], Any]) -> None:
         started = time.perf_counter()
@@ -523,14 +528,14 @@ class Seeder:
 
     # -- outbox ----------------------------------------------------------------------
 
-    def _outbox(self) -> None:
+    def _outbox(self, backend: Any) -> None:
         """Ten events per job, generated inside the database by INSERT ... SELECT
         over a row series, a million per statement (Python would spend ~9 us a
         row building and binding 18 columns). Integer hashing of the row number picks the kind of
         event (entity, its id range, service) from a 1,000-row lookup table, and
         operation and status, identically on both backends; the newest 3% are
         unfinished. Timestamps come from a small lookup table too."""
-        n, backend, db = self.scale.outbox, self.backend, self.store.db
+        n, db = self.scale.outbox, backend.db
         started = time.perf_counter()
         self.report("service_sync", 0, n)
         per_stamp, window = 100, 60 * 86_400.0  # one timestamp per 100 events, last 60 days

@@ -528,9 +528,16 @@ FROM transfers t""",
 
     # -- bulk loading (the seed generator) ----------------------------------------
 
-    #: Two connections can bulk-load different tables at once (Postgres). SQLite
-    #: has one writer, so there the loads run one after the other.
-    concurrent_bulk_load: ClassVar[bool] = False
+    def bulk_load_aside(self, tables: Sequence[str]) -> Backend | None:
+        """Where ``tables`` can be bulk-loaded concurrently with this backend's
+        own work (from another thread): this backend (its connections are per
+        thread), another one whose rows ``take_bulk_load`` then moves in, or None
+        where nothing can run alongside (the load then runs here, after)."""
+        return self
+
+    def take_bulk_load(self, aside: Backend, tables: Sequence[str]) -> None:  # noqa: B027
+        """Bring ``tables``' rows loaded on ``aside`` into this database (nothing
+        to do when ``aside`` is this backend)."""
 
     @abstractmethod
     def bulk_load(self, tables: Sequence[str], keep_indexes: Sequence[str] = ()

@@ -112,7 +112,6 @@ class PostgresBackend(Backend):
     text_index_has_skills = True
     text_index_skills_exact = True
     text_window_ids = 1 << TEXT_WINDOW_SHIFT
-    concurrent_bulk_load = True
     # Measured at large scale: narrowing by EUR (12% of open jobs) spared the
     # heap checks of thousands of text+skill candidates (all-filters p99 -3 ms).
     text_facet_share = 0.15
