@@ -139,10 +139,9 @@ class Seeder:
             self._skill_verifications()
             self._kyc()
             self._aml()
-            # The outbox loads alongside while this connection rebuilds the
-            # indexes and the search index (tens of seconds each at large
-            # scale): on Postgres on a second connection, on SQLite (one writer
-            # per file) into a file of its own, moved in afterwards.
+            # Postgres loads the outbox on a second connection while this one
+            # rebuilds the indexes and the search index (tens of seconds each at
+            # large scale); SQLite has one writer, so it loads it afterwards.
             aside = self.backend.bulk_load_aside(OUTBOX_TABLES)
             wait_for_outbox = (_in_background(lambda: self._load_outbox(aside),
                                               then=aside.db.close)
@@ -156,9 +155,6 @@ class Seeder:
                 wait_for_outbox()
         if aside is None:
             self._load_outbox(self.backend)
-        else:
-            self._timed("outbox moved in", lambda: self.backend.take_bulk_load(aside,
-                                                                               OUTBOX_TABLES))
         self._timed("sequences", lambda: self.backend.reset_sequences(TABLES))
         self.summary.total_seconds = time.perf_counter() - began
         return self.summary

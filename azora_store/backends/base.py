@@ -529,15 +529,11 @@ FROM transfers t""",
     # -- bulk loading (the seed generator) ----------------------------------------
 
     def bulk_load_aside(self, tables: Sequence[str]) -> Backend | None:
-        """Where ``tables`` can be bulk-loaded concurrently with this backend's
-        own work (from another thread): this backend (its connections are per
-        thread), another one whose rows ``take_bulk_load`` then moves in, or None
-        where nothing can run alongside (the load then runs here, after)."""
+        """The backend on which ``tables`` can be bulk-loaded concurrently with
+        this one's own work, from another thread (its connections are per
+        thread), or None where nothing can run alongside (the load then runs
+        here, after)."""
         return self
-
-    def take_bulk_load(self, aside: Backend, tables: Sequence[str]) -> None:  # noqa: B027
-        """Bring ``tables``' rows loaded on ``aside`` into this database (nothing
-        to do when ``aside`` is this backend)."""
 
     @abstractmethod
     def bulk_load(self, tables: Sequence[str], keep_indexes: Sequence[str] = ()
