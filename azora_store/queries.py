@@ -477,7 +477,7 @@ class Queries:
         whichever costs less for the matches expected (from the cached posting
         counts, as if independent). Few matches: the walk would probe every
         posting; many: it stops after a few, and sorting them all costs more."""
-        if len(request.skills) < 2 or self.backend.skills_match(()) is None:
+        if len(request.skills) < 2 or self.backend.skill_match_cost_us is None:
             return False
         counts, budgets = self._stats()
         open_jobs = max(len(budgets), 1)
@@ -563,14 +563,10 @@ class Queries:
         not once per tier. Returns the job rows and the tier of each."""
         p = self.p
         source, match, title_hit, hit_params, params = tiers
-        currency, budget = facets
-        narrow, narrowed = self.backend.text_narrow(False, currency, None, budget)
-        checked = replace(request, skills=()) if self.backend.text_index_skills_exact else request
-        filters, extra = self._filters(checked, "j", "j.id")
-        where = [match, *([narrow] if narrow else []), OPEN, *filters]
+        where, params = self._text_where(request, match, params, "j.id", False, facets)
         inner = (f"SELECT CASE WHEN {title_hit} THEN 1 ELSE 0 END AS k, j.id AS id "
-                 f"FROM {source} WHERE {' AND '.join(where)}")
-        params = [*hit_params, *params, *narrowed, *extra]
+                 f"FROM {source} WHERE {where}")
+        params = [*hit_params, *params]
         if after is not None:
             rank = 1 - after[0]
             inner = (f"SELECT m.k AS k, m.id AS id FROM ({inner}) AS m "
@@ -715,13 +711,22 @@ class Queries:
         """Driven by the full-text index: (inner SQL without ORDER/LIMIT, params, id)."""
         source, match, ident, params = self.backend.text_search(request.text, title_tier,
                                                                 request.skills)
+        where, params = self._text_where(request, match, params, ident, title_tier, facets,
+                                         window)
+        return f"SELECT {ident} AS id FROM {source} WHERE {where}", params, ident
+
+    def _text_where(self, request: SearchRequest, match: str, params: list[Any], ident: str,
+                    title_tier: bool, facets: Facets, window: tuple[int, int] | None = None
+                    ) -> tuple[str, list[Any]]:
+        """The text index's ``match``, narrowed inside the index by the facets
+        (and a window of ids), the rest checked on the jobs row: the WHERE
+        clause and all its parameters."""
         currency, budget = facets
         narrow, narrowed = self.backend.text_narrow(title_tier, currency, window, budget)
         checked = replace(request, skills=()) if self.backend.text_index_skills_exact else request
         filters, extra = self._filters(checked, "j", ident)
         where = [match, *([narrow] if narrow else []), OPEN, *filters]
-        return (f"SELECT {ident} AS id FROM {source} WHERE {' AND '.join(where)}",
-                params + narrowed + extra, ident)
+        return " AND ".join(where), [*params, *narrowed, *extra]
 
     def _text_by_skill(self, request: SearchRequest, driver: str, title_tier: bool
                        ) -> tuple[str, list[Any], str]:

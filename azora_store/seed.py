@@ -142,7 +142,7 @@ class Seeder:
             # Postgres loads the outbox on a second connection while this one
             # rebuilds the indexes and the search index (tens of seconds each at
             # large scale); SQLite has one writer, so it loads it afterwards.
-            aside = self.backend.bulk_load_aside(OUTBOX_TABLES)
+            aside = self.backend.bulk_load_aside()
             wait_for_outbox = (_in_background(lambda: self._load_outbox(aside),
                                               then=aside.db.close)
                                if aside is not None else None)
@@ -527,10 +527,11 @@ class Seeder:
     def _outbox(self, backend: Any) -> None:
         """Ten events per job, generated inside the database by INSERT ... SELECT
         over a row series, a million per statement (Python would spend ~9 us a
-        row building and binding 18 columns). Integer hashing of the row number picks the kind of
-        event (entity, its id range, service) from a 1,000-row lookup table, and
-        operation and status, identically on both backends; the newest 3% are
-        unfinished. Timestamps come from a small lookup table too."""
+        row building and binding 18 columns). Integer hashing of the row number
+        picks the kind of event (entity, its id range, service) from a 1,000-row
+        lookup table, and operation and status, identically on both backends;
+        the newest 3% are unfinished. Timestamps come from a small lookup table
+        too."""
         n, db = self.scale.outbox, backend.db
         started = time.perf_counter()
         self.report("service_sync", 0, n)
@@ -603,7 +604,6 @@ class Seeder:
         if kind < 950:
             return "Escrow", rows["escrows"], "billing", "billing"
         return "KYC", rows["kyc_verifications"], "compliance", "compliance"
-
 
 
 def _in_background(work: Callable[[], None], then: Callable[[], Any]) -> Callable[[], None]:

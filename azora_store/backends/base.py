@@ -390,16 +390,17 @@ class Backend(ABC):
         search then runs a statement per tier."""
         return None
 
-    def skills_match(self, skills: Sequence[str]) -> tuple[str, list[Any]] | None:
+    def skills_match(self, skills: Sequence[str]) -> tuple[str, list[Any]]:
         """A predicate on OPEN ``jobs AS j`` true for the jobs holding every one
-        of ``skills``, resolved by the text index (and its parameters), or None
-        where the index cannot: job search then walks a skill's postings."""
-        return None
+        of ``skills``, resolved by the text index, and its parameters. Only
+        called where ``skill_match_cost_us`` is set."""
+        raise NotImplementedError
 
     #: What sorting one match of ``skills_match`` by date costs (µs), and what
     #: probing one posting's other skills costs: job search reads whichever of
-    #: the two costs less for the matches it expects.
-    skill_match_cost_us: ClassVar[float] = 5.0
+    #: the two costs less for the matches it expects. None: the index cannot
+    #: intersect skills, and job search always walks a skill's postings.
+    skill_match_cost_us: ClassVar[float | None] = None
     skill_probe_cost_us: ClassVar[float] = 2.0
     #: Roughly what testing one row against a text query costs here (µs): job
     #: search drives from a rare skill's postings when checking them all is cheap.
@@ -528,11 +529,11 @@ FROM transfers t""",
 
     # -- bulk loading (the seed generator) ----------------------------------------
 
-    def bulk_load_aside(self, tables: Sequence[str]) -> Backend | None:
-        """The backend on which ``tables`` can be bulk-loaded concurrently with
-        this one's own work, from another thread (its connections are per
-        thread), or None where nothing can run alongside (the load then runs
-        here, after)."""
+    def bulk_load_aside(self) -> Backend | None:
+        """The backend on which tables can be bulk-loaded concurrently with this
+        one's own work, from another thread (its connections are per thread),
+        or None where nothing can run alongside (the load then runs here,
+        after)."""
         return self
 
     @abstractmethod

@@ -591,7 +591,7 @@ END"""
             if journal in _JOURNAL_MODES:  # what SQLite itself reported
                 self.db.execute_sql(f"PRAGMA journal_mode = {journal}")
 
-    def bulk_load_aside(self, tables: Sequence[str]) -> None:
+    def bulk_load_aside(self) -> None:
         # One writer per file. Loading the outbox into a file of its own and
         # moving it in (SQLite's transfer copy, 17 s for 10M events) was measured
         # slower here: the two loads shared the disk and 2 cores (large seed
