@@ -17,7 +17,15 @@ from azora_store.cli import cli
 from azora_store.crypto import KEY_ENV, default_cipher, generate_key
 from azora_store.errors import ConfigurationError
 from azora_store.queries import kyc_lookup, search_jobs, user_stats
-from azora_store.seed import SCALES, TABLES, Seeder, _in_background, document_number
+from azora_store.seed import (
+    SCALES,
+    START,
+    TABLES,
+    Seeder,
+    _in_background,
+    _stamp,
+    document_number,
+)
 from tests.conftest import RUN_ID, PostgresServer
 
 KEY = generate_key()
@@ -185,6 +193,22 @@ def test_seed_without_a_field_key_loads_nothing(tmp_path, monkeypatch) -> None:
         with pytest.raises(ConfigurationError):
             Seeder(store, "tiny").run()
         assert _rows(store, "SELECT COUNT(*) FROM users")[0][0] == 0
+
+
+def test_timestamps_are_written_as_peewee_writes_them() -> None:
+    """The vectorised formatter agrees with datetime's own text at day and
+    second boundaries, across months and years, to the microsecond."""
+    from datetime import timedelta
+
+    import numpy as np
+
+    seconds = [0.0, 0.000001, 59.999999, 86_399.999999, 86_400.0, 5_184_000.5,
+               31_535_999.25, 63_072_000.0] + [random.Random(3).uniform(0, 6.3e7)
+                                                for _ in range(200)]
+    expected = [(START + timedelta(microseconds=int(s * 1e6))).strftime("%Y-%m-%d %H:%M:%S.%f")
+                for s in seconds]
+    assert _stamp(np, np.array(seconds)) == expected
+    assert _stamp(np, np.array([])) == []
 
 
 def test_a_background_load_hands_its_failure_to_the_waiter() -> None:
