@@ -38,6 +38,7 @@ END = datetime(2026, 11, 1)  # fixed, so the same seed gives the same timestamps
 START = END - timedelta(days=730)
 CHUNK = 200_000
 OUTBOX_CHUNK = 1_000_000  # events per INSERT ... SELECT (one transaction each)
+KINDS = 1_000  # outbox event kinds; every event attribute repeats with this period
 CURRENCY_WEIGHTS = (0.60, 0.12, 0.08, 0.06, 0.05, 0.04, 0.03, 0.02)
 FIRST = ("amara", "kofi", "zanele", "tunde", "wanjiru", "lindiwe", "chidi", "fatima", "joseph",
          "nadia", "samuel", "grace", "ibrahim", "thandi", "omar", "ama", "peter", "lerato")
@@ -576,7 +577,7 @@ class Seeder:
                   for k in range(n // per_stamp + 2)]
         backend.copy_rows("seed_stamps", ("k", "created", "done"), stamps)
         backend.copy_rows("seed_kinds", ("k", "entity", "ids", "even_service", "odd_service"),
-                          [(k, *self._event_kind(k)) for k in range(1000)])
+                          [(k, *self._event_kind(k)) for k in range(KINDS)])
         salt = self.seed * 7919
         tail = f"((i * 7907 + {salt}) % 100)"
         number = f"(((i * 2654435761 + {salt}) % 1000003) % e.ids + 1)"
@@ -586,13 +587,14 @@ class Seeder:
         status = (f"CASE WHEN i <= {finished} THEN 'COMPLETED' WHEN {tail} < 80 THEN 'PENDING' "
                   f"WHEN {tail} < 95 THEN 'FAILED' ELSE 'PROCESSING' END")
         payload = backend.sql_json(f"'{{\"id\":' || {number} || ',\"v\":' || (i % 7 + 1) || '}}'")
+        service = "CASE WHEN i % 2 = 0 THEN e.even_service ELSE e.odd_service END"
+        kind = f"JOIN seed_kinds AS e ON e.k = (i * 40503 + {salt}) % {KINDS}"
         sql = (
             "{series} INSERT INTO service_sync (id, service, entity_type, "
             "entity_id, operation, payload, status, ordering_key, blocked, attempts, "
             "max_attempts, available_at, lease_owner, lease_expires_at, last_error, "
             "created_at, updated_at, completed_at) "
-            "SELECT i, CASE WHEN i % 2 = 0 THEN e.even_service ELSE e.odd_service END, "
-            f"e.entity, CAST({number} AS TEXT), {operation}, {payload}, "
+            f"SELECT i, {service}, e.entity, CAST({number} AS TEXT), {operation}, {payload}, "
             f"{status}, e.entity || ':' || {number}, false, "
             f"CASE WHEN i <= {finished} THEN 1 WHEN {tail} < 80 THEN 0 WHEN {tail} < 95 "
             "THEN 3 ELSE 1 END, 3, s.created, "
@@ -602,19 +604,39 @@ class Seeder:
             "THEN 'TimeoutError: the service did not answer' END, s.created, "
             f"CASE WHEN i <= {finished} THEN s.done ELSE s.created END, "
             f"CASE WHEN i <= {finished} THEN s.done END "
-            f"FROM seq JOIN seed_stamps AS s ON s.k = i / {per_stamp} "
-            f"JOIN seed_kinds AS e ON e.k = (i * 40503 + {salt}) % 1000")
+            f"FROM seq JOIN seed_stamps AS s ON s.k = i / {per_stamp} {kind}")
         for low, high in self._spans(n, OUTBOX_CHUNK):  # bounded transactions, progress
             with db.atomic():
                 db.execute_sql(sql.replace("{series}", backend.sql_series(low + 1, high)))
             self.report("service_sync", high, n)
         with db.atomic():
-            db.execute_sql("INSERT INTO sync_counters (service, status, count) SELECT service, "
-                           "status, COUNT(*) FROM service_sync GROUP BY service, status")
+            db.execute_sql(self._counters_sql(backend, service, status, kind, finished))
         for table in ("seed_stamps", "seed_kinds"):
             db.execute_sql(f"DROP TABLE {table}")
         self.summary.rows["service_sync"] = n
         self.summary.seconds["service_sync"] = time.perf_counter() - started
+
+    def _counters_sql(self, backend: Any, service: str, status: str, kind: str,
+                      finished: int) -> str:
+        """The exact counters without reading the events back (a GROUP BY over
+        10M rows took 6-10 s): service and status depend on the event number
+        only through its remainder modulo 1,000 (the kind) and whether it is
+        finished, so the same expressions over one representative per remainder,
+        weighted by how many events of [low, high] share it, give the counts.
+        #{x in [low, high] : x = r mod K} = (high + K - r) / K - (low - 1 + K - r) / K
+        in integer division, r = x mod K (both operands are positive)."""
+        weight = ("(({high} + {K} - i % {K}) / {K} - ({low} - 1 + {K} - i % {K}) / {K})"
+                  .replace("{K}", str(KINDS)))
+        after = (finished // KINDS + 1) * KINDS  # representatives above ``finished``
+        parts = [f"SELECT {service} AS service, {status} AS status, "
+                 f"{weight.format(low=low, high=high)} AS n FROM (SELECT i + {offset} AS i "
+                 f"FROM seq) AS x {kind}"
+                 for low, high, offset in ((1, finished, 0), (finished + 1, self.scale.outbox,
+                                                               after))
+                 if high >= low]
+        return (f"{backend.sql_series(1, KINDS)} INSERT INTO sync_counters (service, status, "
+                f"count) SELECT service, status, SUM(n) FROM ({' UNION ALL '.join(parts)}) "
+                "AS counted GROUP BY service, status HAVING SUM(n) > 0")
 
     def _event_kind(self, kind: int) -> tuple[str, int, str, str]:
         """Event kind 0-999 -> (entity, how many of it there are, the service of
