@@ -415,46 +415,53 @@ class Seeder:
         release transfers, with every balance computed here (the balance trigger
         is off during the load)."""
         jobs = self.jobs
-        hired = [j for j in range(self.scale.jobs) if jobs["freelancer"][j]]
-        accounts: list[tuple] = []
-        balance: dict[int, int] = {}
-        external = {}
-        for currency in CURRENCIES:
-            external[currency] = len(accounts) + 1
-            accounts.append([len(accounts) + 1, "EXTERNAL", None, None, currency])
+        budgets, currencies, clients, freelancers, statuses, stamps = (jobs[name] for name in (
+            "budget", "currency", "client", "freelancer", "status", "stamps"))
+        accounts: list[tuple] = [(number, "EXTERNAL", None, None, currency)
+                                 for number, currency in enumerate(CURRENCIES, start=1)]
+        external = {currency: number for number, currency in enumerate(CURRENCIES, start=1)}
+        balance = [0] * (len(accounts) + 1)  # by account id
         wallets: dict[tuple[int, str], int] = {}
 
         def wallet(owner: int, currency: str) -> int:
-            key = (owner, currency)
-            if key not in wallets:
-                wallets[key] = len(accounts) + 1
-                accounts.append([len(accounts) + 1, "WALLET", owner, None, currency])
-            return wallets[key]
+            number = wallets.get((owner, currency))
+            if number is None:
+                number = wallets[(owner, currency)] = len(accounts) + 1
+                accounts.append((number, "WALLET", owner, None, currency))
+                balance.append(0)
+            return number
 
-        escrows, transactions, transfers = [], [], []
-        for number, j in enumerate(hired, start=1):
-            amount, currency = jobs["budget"][j], jobs["currency"][j]
-            client, freelancer = jobs["client"][j], jobs["freelancer"][j]
-            released = jobs["status"][j] == "COMPLETED"
-            stamp = jobs["stamps"][j]
+        escrows: list[tuple] = []
+        transactions: list[tuple] = []
+        transfers: list[tuple] = []
+
+        def move(kind: str, escrow: int | None, source: int, target: int, amount: int,
+                 currency: str, stamp: str) -> None:
+            tx = len(transactions) + 1
+            transactions.append((tx, kind, escrow, "", stamp))
+            transfers.append((tx, tx, kind, source, target, amount, currency, stamp))
+            balance[source] -= amount
+            balance[target] += amount
+
+        for j, freelancer in enumerate(freelancers):
+            if not freelancer:
+                continue
+            amount, currency, client = budgets[j], currencies[j], clients[j]
+            released, stamp = statuses[j] == "COMPLETED", stamps[j]
+            number = len(escrows) + 1
             escrows.append((number, j + 1, client, freelancer, amount, currency,
                             "RELEASED" if released else "FUNDED", stamp, stamp))
             held = len(accounts) + 1
-            accounts.append([held, "ESCROW", None, number, currency])
-            moves = [("DEPOSIT", external[currency], wallet(client, currency)),
-                     ("ESCROW_FUND", wallets[(client, currency)], held)]
+            accounts.append((held, "ESCROW", None, number, currency))
+            balance.append(0)
+            paying = wallet(client, currency)
+            move("DEPOSIT", None, external[currency], paying, amount, currency, stamp)
+            move("ESCROW_FUND", number, paying, held, amount, currency, stamp)
             if released:
-                moves.append(("ESCROW_RELEASE", held, wallet(freelancer, currency)))
-            for kind, source, target in moves:
-                tx = len(transactions) + 1
-                transactions.append((tx, kind, number if kind != "DEPOSIT" else None, "",
-                                     stamp))
-                transfers.append((tx, tx, kind, source, target, amount, currency, stamp))
-                balance[source] = balance.get(source, 0) - amount
-                balance[target] = balance.get(target, 0) + amount
+                move("ESCROW_RELEASE", number, held, wallet(freelancer, currency), amount,
+                     currency, stamp)
         now = str(END)
-        account_rows = [(a[0], a[1], a[2], a[3], a[4], balance.get(a[0], 0), now, now)
-                        for a in accounts]
+        account_rows = [(*account, balance[account[0]], now, now) for account in accounts]
         self._load("escrows", ("id", "job_id", "client_id", "freelancer_id", "amount_minor",
                                "currency", "status", "created_at", "updated_at"),
                    iter(_chunked(escrows)), len(escrows))
