@@ -1,5 +1,6 @@
 """Benchmark fixtures: a seeded database per backend, parameters drawn from it,
-the raw driver for the same SQL, and the threshold gate at the end.
+the raw driver replaying the same SQL, the package timed in turns with its
+baseline, and the threshold gate at the end.
 
     pytest benchmarks --scale small               # seeds into .benchmarks/data once
     pytest benchmarks --scale large --db sqlite:////data/large.db   # one seeded database
@@ -23,13 +24,16 @@ import pytest
 
 from azora_store import open_store
 from azora_store.backends import DatabaseURL, backend_class
+from azora_store.plans import capture
 from azora_store.seed import SCALES, Seeder, document_number
 from benchmarks.gate import Figures, breaches, table
+from benchmarks.turns import in_turns
 
 DATA = Path(__file__).resolve().parents[1] / ".benchmarks" / "data"
 PG_URL = os.environ.get("AZORA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 DRAWS = 200
+Call = Callable[[], Any]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -155,16 +159,19 @@ def store(bench_url: str) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def raw(store: Any) -> Iterator[Callable[[str, Any, bool], list[tuple]]]:
-    """The same SQL through the bare driver, on its own connection with the
+def replays(store: Any) -> Iterator[Callable[[list[Call]], list[Call]]]:
+    """``replays(calls)``: for each call, a callable that runs the SQL the call
+    ran (captured once) through the bare driver, on its own connection with the
     store's session settings."""
     backend = store.backend
     connection = backend.bare_connection()
 
-    def run(sql: str, params: Any, plan_each_time: bool) -> list[tuple]:
-        return backend.run_on(connection, sql, params, plan_each_time)
+    def replay(call: Call) -> Call:
+        statements = capture(store, call)
+        return lambda: [backend.run_on(connection, sql, params, again)
+                        for sql, params, again in statements]
 
-    yield run
+    yield lambda calls: [replay(call) for call in calls]
     connection.close()
 
 
@@ -221,29 +228,25 @@ def draws(store: Any) -> Draws:
 
 # -- recording and the gate ------------------------------------------------------------
 
-_RESULTS: list[tuple[str, str, bool, Any]] = []  # (name, backend, raw?, benchmark)
+_RESULTS: list[tuple[str, str, Any, list[float]]] = []  # name, backend, benchmark, base's s
 
 
 @pytest.fixture
 def measure(benchmark: Any, request: pytest.FixtureRequest) -> Callable[..., None]:
-    """Time ``calls`` round-robin and file the timings under ``name``; ``raw``
-    marks the baseline the package's figure is compared with (the raw driver
-    running the same SQL, or for writes the write without its event)."""
+    """Time ``calls`` (the package) in turns with ``bases`` (what each is
+    compared with: the raw driver running the same SQL, or for writes the write
+    without its event) in one loop, and file both under ``name``."""
     rounds = request.config.getoption("--rounds")
 
-    def run(name: str, calls: list[Callable[[], Any]], raw: bool = False,
-            store: Any = None) -> None:
+    def run(name: str, calls: list[Call], bases: list[Call], store: Any = None) -> None:
         store = store or request.getfixturevalue("store")
-        # Every call once before timing, for the package and the raw replay
-        # alike: whichever ran first would otherwise pay the cold page reads
-        # of the drawn rows for both (at medium scale that was 4x on user_stats).
-        for call in calls:
-            call()
-        position = iter(range(10**9))
-        benchmark.extra_info.update(query=name, backend=store.backend.name, raw=raw)
-        benchmark.pedantic(lambda: calls[next(position) % len(calls)](), rounds=rounds,
-                           iterations=1, warmup_rounds=min(20, rounds))
-        _RESULTS.append((name, store.backend.name, raw, benchmark))
+        benchmark.extra_info.update(query=name, backend=store.backend.name)
+        # Every draw once (and at least 20 rounds) before timing, for both:
+        # whichever ran a draw first would otherwise pay its cold page reads
+        # (at medium scale that was 4x on user_stats).
+        base_seconds = in_turns(benchmark, calls, bases, rounds,
+                                warmup_rounds=max(len(calls), 20))
+        _RESULTS.append((name, store.backend.name, benchmark, base_seconds))
 
     return run
 
@@ -252,20 +255,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not _RESULTS:
         return
     scale = session.config.getoption("--scale")
-    figures: dict[tuple[str, str], Figures] = {}
-    raw_p50: dict[tuple[str, str], float] = {}
-    for name, backend, is_raw, bench in _RESULTS:
-        data = bench.stats.stats.data if bench.stats else []
-        if not data:
-            continue
-        figure = Figures.from_seconds(name, backend, list(data))
-        if is_raw:
-            raw_p50[(name, backend)] = figure.p50
-        else:
-            figures[(name, backend)] = figure
-    for key, figure in figures.items():
-        figure.raw_p50 = raw_p50.get(key)
-    listed = list(figures.values())
+    listed = [Figures.from_seconds(name, backend, bench.stats.stats.data, base_seconds)
+              for name, backend, bench, base_seconds in _RESULTS
+              if bench.stats and bench.stats.stats.data]
     report = table(listed)
     problems = breaches(listed, scale)
     writer = session.config.get_terminal_writer()

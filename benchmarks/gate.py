@@ -9,13 +9,15 @@ and compares them with ``benchmarks/thresholds.toml``:
     "search/text/p1" = { p99 = 5.0 }        # a longer key overrides what it names
     "user_stats" = { p99 = 1.0, p50_ratio = 1.25 }
 
-``p50_ratio`` bounds the package's p50 over the raw driver's p50 for the same
-SQL in the same run (the ORM overhead).
+``p50_ratio`` bounds the package's p50 over the p50 of its baseline, timed
+interleaved with it (round by round) in the same loop: the raw driver running
+the same SQL (the ORM overhead), or for writes the write without its event.
 """
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,10 +45,14 @@ class Figures:
     raw_p50: float | None = None
 
     @classmethod
-    def from_seconds(cls, name: str, backend: str, timings: list[float]) -> Figures:
+    def from_seconds(cls, name: str, backend: str, timings: Sequence[float],
+                     base_timings: Sequence[float] = ()) -> Figures:
+        """Figures of ``timings``; ``raw_p50`` is the p50 of ``base_timings``
+        (the baseline's, timed in the same loop), if any."""
         ms = sorted(t * 1000 for t in timings)
+        base = sorted(t * 1000 for t in base_timings)
         return cls(name, backend, len(ms), percentile(ms, 50), percentile(ms, 95),
-                   percentile(ms, 99))
+                   percentile(ms, 99), percentile(base, 50) if base else None)
 
     @property
     def ratio(self) -> float | None:

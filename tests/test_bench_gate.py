@@ -1,9 +1,11 @@
 """The benchmark gate (benchmarks/gate.py): percentiles from raw timings, and
-thresholds.toml keys that cover a figure and everything under it."""
+thresholds.toml keys that cover a figure and everything under it; the package
+and its baseline timed in turns (benchmarks/turns.py)."""
 
 from __future__ import annotations
 
 from benchmarks.gate import Figures, breaches, limits_for, load_thresholds, percentile, table
+from benchmarks.turns import in_turns
 
 
 def test_percentile_interpolates_between_ranks():
@@ -37,3 +39,20 @@ def test_a_breach_names_the_backend_query_percentile_and_figure():
     assert any("p50 is 4.00x the raw driver's" in line for line in found)
     assert not [line for line in found if "user_stats" in line]
     assert "search/text/p1" in table([slow, fast])
+
+
+def test_a_base_p50_comes_from_the_base_timings():
+    figure = Figures.from_seconds("user_stats", "sqlite", [0.002, 0.004, 0.003], [0.001, 0.003])
+    assert (figure.rounds, figure.p50, figure.raw_p50, figure.ratio) == (3, 3.0, 2.0, 1.5)
+    assert Figures.from_seconds("user_stats", "sqlite", [0.002]).raw_p50 is None
+
+
+def test_each_round_runs_a_draw_and_its_base_back_to_back_taking_turns_first(benchmark):
+    ran = []
+    calls = [lambda d=d: ran.append(f"call{d}") for d in range(3)]
+    bases = [lambda d=d: ran.append(f"base{d}") for d in range(3)]
+    base_seconds = in_turns(benchmark, calls, bases, rounds=4, warmup_rounds=3)
+    assert ran == ["base0", "call0", "call1", "base1", "base2", "call2",  # warm-up: every draw
+                   "call0", "base0", "base1", "call1", "call2", "base2", "base0", "call0"]
+    assert len(benchmark.stats.stats.data) == len(base_seconds) == 4  # warm-up dropped
+    assert all(seconds > 0 for seconds in base_seconds)
