@@ -697,11 +697,13 @@ class Queries:
         def make() -> tuple[str, list[Any]]:
             if driver:
                 inner, params, ident = self._text_by_skill(request, driver, title_tier)
+                order, below_cursor = f"{ident} DESC", f"{ident} < {self.p}"
             else:
                 inner, params, ident = self._text_by_index(request, title_tier, facets)
+                order, below_cursor = self.backend.text_order(ident)
             if paged:
-                inner += f" AND {ident} < {self.p}"
-            return self._jobs_sql(f"{inner} ORDER BY {ident} DESC LIMIT {self.p}", False), params
+                inner += f" AND {below_cursor}"
+            return self._jobs_sql(f"{inner} ORDER BY {order} LIMIT {self.p}", False), params
 
         sql, params = self._statement(("text", request, title_tier, driver, facets, paged), make)
         yield sql, [*params, below] if paged else params, True

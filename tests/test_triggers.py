@@ -97,7 +97,7 @@ def test_job_search_index_follows_open_jobs(store) -> None:
 def search_ids(store, word: str) -> set[int]:
     """Raw full-text look-up per backend (the query layer wraps this properly)."""
     if store.backend.name == "sqlite":
-        rows = sql(store, "SELECT rowid FROM jobs_fts WHERE jobs_fts MATCH ?", word)
+        rows = sql(store, "SELECT -rowid FROM jobs_fts WHERE jobs_fts MATCH ?", word)
     else:
         rows = sql(store, "SELECT id FROM jobs WHERE status = 'OPEN' AND deleted_at IS NULL "
                           "AND search_vector @@ plainto_tsquery('english', ?)", word)

@@ -446,6 +446,19 @@ class Backend(ABC):
     @abstractmethod
     def drop_search_facets_ddl(self) -> list[str]: ...
 
+    def search_newest_first_ddl(self) -> list[str]:
+        """Lay the full-text index out so that its natural order is newest job
+        first, where walking it backwards costs more (see ``text_order``)."""
+        return []
+
+    def drop_search_newest_first_ddl(self) -> list[str]:
+        return []
+
+    def text_order(self, ident: str) -> tuple[str, str]:
+        """How ``text_search``'s matches are walked newest first: (the ORDER BY
+        expression, the condition for ids below a cursor's, one parameter)."""
+        return f"{ident} DESC", f"{ident} < {self.db.param}"
+
     @abstractmethod
     def text_check(self, text: str, title_tier: bool, job_id: str) -> tuple[str, list[Any]]:
         """A predicate: does job ``job_id`` (an SQL expression) match ``text`` in

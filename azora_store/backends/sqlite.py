@@ -262,13 +262,22 @@ END"""]
     def drop_search_facets_ddl(self) -> list[str]:
         return [*self._drop_fts_ddl(), *self._fts_ddl(facets=False)]
 
+    def search_newest_first_ddl(self) -> list[str]:
+        return [*self._drop_fts_ddl(), *self._fts_ddl(facets=True, newest_first=True)]
+
+    def drop_search_newest_first_ddl(self) -> list[str]:
+        return [*self._drop_fts_ddl(), *self._fts_ddl(facets=True)]
+
     @staticmethod
-    def _fts_ddl(facets: bool) -> list[str]:
+    def _fts_ddl(facets: bool, newest_first: bool = False) -> list[str]:
         # The FTS table's external content is a view: each job's title,
         # description and skill tokens (with ``facets``, migration 0012, also
         # its currency and budget bucket tokens). Triggers keep one FTS row per
         # OPEN, undeleted job; FTS5's 'delete' needs the exact old values, so
         # each trigger rebuilds the old token list (the one before its change).
+        # With ``newest_first`` (migration 0013) the FTS rowid is minus the job
+        # id, so that FTS5's forward walk is newest first (see text_order).
+        rowid = "-" if newest_first else ""
         open_job = "{row}.status = 'OPEN' AND {row}.deleted_at IS NULL"
         new, old = open_job.format(row="NEW"), open_job.format(row="OLD")
         job_is_open = ("EXISTS (SELECT 1 FROM jobs AS j WHERE j.id = {row}.job_id AND "
@@ -281,12 +290,13 @@ END"""]
         def fts(command: str, row: str, skills: str) -> str:
             if command == "delete":
                 return (f"INSERT INTO jobs_fts(jobs_fts, rowid, title, description, skills) "
-                        f"VALUES ('delete', {row}.id, {row}.title, {row}.description, {skills});")
+                        f"VALUES ('delete', {rowid}{row}.id, {row}.title, {row}.description, "
+                        f"{skills});")
             return (f"INSERT INTO jobs_fts(rowid, title, description, skills) "
-                    f"VALUES ({row}.id, {row}.title, {row}.description, {skills});")
+                    f"VALUES ({rowid}{row}.id, {row}.title, {row}.description, {skills});")
 
         def job_fts(command: str, job_id: str, skills: str) -> str:
-            values = "j.id, j.title, j.description, " + skills
+            values = f"{rowid}j.id, j.title, j.description, " + skills
             target = ("jobs_fts(jobs_fts, rowid, title, description, skills) SELECT 'delete', "
                       if command == "delete" else
                       "jobs_fts(rowid, title, description, skills) SELECT ")
@@ -294,11 +304,11 @@ END"""]
 
         return [
             f"""CREATE VIEW jobs_search_source AS
-SELECT j.id AS id, j.title AS title, j.description AS description,
-       {tokens("j", "j.id")} AS skills
+SELECT j.id AS id, {"-j.id AS rid, " if newest_first else ""}j.title AS title,
+       j.description AS description, {tokens("j", "j.id")} AS skills
 FROM jobs AS j""",
             "CREATE VIRTUAL TABLE jobs_fts USING fts5(title, description, skills, "
-            "content='jobs_search_source', content_rowid='id', "
+            f"content='jobs_search_source', content_rowid='{'rid' if newest_first else 'id'}', "
             "tokenize=\"porter unicode61 tokenchars '_'\")",
             f"""CREATE TRIGGER trg_jobs_fts_insert AFTER INSERT ON jobs WHEN {new}
 BEGIN
@@ -312,9 +322,10 @@ END""",
 deleted_at{", currency, budget_minor" if facets else ""} ON jobs
 BEGIN
     INSERT INTO jobs_fts(jobs_fts, rowid, title, description, skills)
-    SELECT 'delete', OLD.id, OLD.title, OLD.description, {tokens("OLD", "OLD.id")} WHERE {old};
+    SELECT 'delete', {rowid}OLD.id, OLD.title, OLD.description, {tokens("OLD", "OLD.id")}
+    WHERE {old};
     INSERT INTO jobs_fts(rowid, title, description, skills)
-    SELECT NEW.id, NEW.title, NEW.description, {tokens("NEW", "NEW.id")} WHERE {new};
+    SELECT {rowid}NEW.id, NEW.title, NEW.description, {tokens("NEW", "NEW.id")} WHERE {new};
 END""",
             f"""CREATE TRIGGER trg_job_skills_fts_insert AFTER INSERT ON job_skills
 WHEN {job_is_open.format(row="NEW")}
@@ -335,7 +346,7 @@ BEGIN
              tokens("j", "NEW.job_id", without="NEW.skill", plus="OLD.skill"))}
     {job_fts("insert", "NEW.job_id", tokens("j", "NEW.job_id"))}
 END""",
-            "INSERT INTO jobs_fts(rowid, title, description, skills) SELECT id, title, "
+            f"INSERT INTO jobs_fts(rowid, title, description, skills) SELECT {rowid}id, title, "
             "description, skills FROM jobs_search_source AS s WHERE EXISTS (SELECT 1 FROM jobs "
             "AS j WHERE j.id = s.id AND " + open_job.format(row="j") + ")",
             "INSERT INTO jobs_fts(jobs_fts) VALUES ('optimize')",  # one segment: fast reads
@@ -507,12 +518,19 @@ END"""
                       else f"({words}) NOT title : ({query})")
         for skill in skills:
             expression += ' AND skills : "' + skill_token(skill).replace('"', '""') + '"'
-        return ("jobs_fts AS f JOIN jobs AS j ON j.id = f.rowid", "jobs_fts MATCH ?", "f.rowid",
+        return ("jobs_fts AS f JOIN jobs AS j ON j.id = -f.rowid", "jobs_fts MATCH ?", "j.id",
                 [expression])
+
+    def text_order(self, ident: str) -> tuple[str, str]:
+        # The FTS rowid is minus the job id (migration 0013): FTS5 walks a
+        # doclist backwards at about half its forward speed (an all-filters
+        # search's scan: 4.3 ms descending, 2.3 ascending), so newest first is
+        # ascending rowid. Both terms constrain the rowid itself: FTS5 sees them.
+        return "f.rowid", "f.rowid > -?"
 
     def text_check(self, text: str, title_tier: bool, job_id: str) -> tuple[str, list[Any]]:
         _, match, _, params = self.text_search(text, title_tier)
-        return (f"EXISTS (SELECT 1 FROM jobs_fts WHERE {match} AND jobs_fts.rowid = {job_id})",
+        return (f"EXISTS (SELECT 1 FROM jobs_fts WHERE {match} AND jobs_fts.rowid = -{job_id})",
                 params)
 
     def text_narrow(self, title_tier: bool, currency: str | None,
@@ -605,7 +623,7 @@ END"""
     def rebuild_job_search(self) -> None:
         self.db.execute_sql("INSERT INTO jobs_fts(jobs_fts) VALUES ('delete-all')")
         self.db.execute_sql(
-            "INSERT INTO jobs_fts(rowid, title, description, skills) SELECT s.id, s.title, "
+            "INSERT INTO jobs_fts(rowid, title, description, skills) SELECT -s.id, s.title, "
             "s.description, s.skills FROM jobs_search_source AS s JOIN jobs AS j ON j.id = s.id "
             "WHERE j.status = 'OPEN' AND j.deleted_at IS NULL")
         self.db.execute_sql("INSERT INTO jobs_fts(jobs_fts) VALUES ('optimize')")
