@@ -348,7 +348,9 @@ BEGIN
 END""",
             f"INSERT INTO jobs_fts(rowid, title, description, skills) SELECT {rowid}id, title, "
             "description, skills FROM jobs_search_source AS s WHERE EXISTS (SELECT 1 FROM jobs "
-            "AS j WHERE j.id = s.id AND " + open_job.format(row="j") + ")",
+            "AS j WHERE j.id = s.id AND " + open_job.format(row="j") + ") "
+            # FTS5 flushes a segment whenever a rowid is lower than the last one.
+            f"ORDER BY s.id{' DESC' if newest_first else ''}",
             "INSERT INTO jobs_fts(jobs_fts) VALUES ('optimize')",  # one segment: fast reads
         ]
 
@@ -625,7 +627,7 @@ END"""
         self.db.execute_sql(
             "INSERT INTO jobs_fts(rowid, title, description, skills) SELECT -s.id, s.title, "
             "s.description, s.skills FROM jobs_search_source AS s JOIN jobs AS j ON j.id = s.id "
-            "WHERE j.status = 'OPEN' AND j.deleted_at IS NULL")
+            "WHERE j.status = 'OPEN' AND j.deleted_at IS NULL ORDER BY s.id DESC")  # rowid up
         self.db.execute_sql("INSERT INTO jobs_fts(jobs_fts) VALUES ('optimize')")
 
     def copy_rows(self, table: str, columns: Sequence[str], rows: Any) -> int:
