@@ -252,7 +252,9 @@ class SearchRequest:
         if len(normalised) > MAX_SKILLS:
             raise ValidationError(f"at most {MAX_SKILLS} skills", field="skills",
                                   rule="max_items")
-        if status not in _STATUSES:  # the common case skips the Enum lookup
+        if status in _STATUSES:  # the common case skips the Enum lookup
+            status = str(status)  # JobStatus.OPEN and "OPEN": one query, one cursor identity
+        else:
             try:
                 status = JobStatus(status or JobStatus.OPEN).value
             except ValueError:

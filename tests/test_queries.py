@@ -113,6 +113,16 @@ def test_cursor_survives_inserts_and_is_tied_to_its_query(store, board) -> None:
         search_jobs(store, cursor="not-a-cursor")
 
 
+def test_a_status_given_as_enum_or_text_is_one_query(store, board) -> None:
+    """A cursor made with ``JobStatus.OPEN`` pages the same query given "OPEN"."""
+    by_enum = search_jobs(store, status=JobStatus.OPEN, limit=4)
+    by_text = search_jobs(store, status="OPEN", limit=4, cursor=by_enum.next_cursor)
+    assert ids(by_text) == ids(search_jobs(store, status=JobStatus.OPEN, limit=4,
+                                           cursor=by_enum.next_cursor))
+    assert ids(by_text) and not set(ids(by_text)) & set(ids(by_enum))
+    assert search_jobs(store, status="OPEN", limit=4).next_cursor == by_enum.next_cursor
+
+
 @pytest.mark.parametrize("text", ['"', 'c++', 'covid-19 (', 'AND OR NOT', '*', 'NEAR(a b',
                                   "'; DROP TABLE jobs; --", '-', '""pipeline""', 'ü ñ 数据',
                                   'title:pipeline', '^pipeline'])
