@@ -252,7 +252,7 @@ class SearchRequest:
         if len(normalised) > MAX_SKILLS:
             raise ValidationError(f"at most {MAX_SKILLS} skills", field="skills",
                                   rule="max_items")
-        if status in _STATUSES:  # the common case skips the Enum lookup
+        if isinstance(status, str) and status in _STATUSES:  # skips the Enum lookup
             status = str(status)  # JobStatus.OPEN and "OPEN": one query, one cursor identity
         else:
             try:
@@ -699,6 +699,7 @@ class Queries:
         def make() -> tuple[str, list[Any]]:
             if driver:
                 inner, params, ident = self._text_by_skill(request, driver, title_tier)
+                # Postings joined to jobs: plain id order (text_order is the index's).
                 order, below_cursor = f"{ident} DESC", f"{ident} < {self.p}"
             else:
                 inner, params, ident = self._text_by_index(request, title_tier, facets)

@@ -38,7 +38,10 @@ END = datetime(2026, 11, 1)  # fixed, so the same seed gives the same timestamps
 START = END - timedelta(days=730)
 CHUNK = 200_000
 OUTBOX_CHUNK = 1_000_000  # events per INSERT ... SELECT (one transaction each)
-KINDS = 1_000  # outbox event kinds; every event attribute repeats with this period
+# Outbox event kinds. The service and status of event i depend on i only
+# through i % 2, i % 100, the kind (i * 40503 + salt) % KINDS and whether it is
+# finished: all repeat every KINDS events, which ``_counters_sql`` relies on.
+KINDS = 1_000
 CURRENCY_WEIGHTS = (0.60, 0.12, 0.08, 0.06, 0.05, 0.04, 0.03, 0.02)
 FIRST = ("amara", "kofi", "zanele", "tunde", "wanjiru", "lindiwe", "chidi", "fatima", "joseph",
          "nadia", "samuel", "grace", "ibrahim", "thandi", "omar", "ama", "peter", "lerato")
@@ -103,6 +106,8 @@ def _stamp(np: Any, seconds: Any) -> list[str]:
     table of the few distinct dates, the time of day digit by digit.
     ``np.datetime_as_string`` took 0.7 s per million, a tenth of a large seed."""
     micros = (np.asarray(seconds) * 1e6).astype("int64")
+    if micros.min(initial=0) < 0:
+        raise ValueError("seed timestamps start at START")
     days, of_day = np.divmod(micros, 86_400_000_000)
     first = np.datetime64(START.date(), "D")
     dates = np.datetime_as_string(first + np.arange(days.max(initial=0) + 1)).astype("U10")
@@ -632,6 +637,8 @@ class Seeder:
         weighted by how many events of [low, high] share it, give the counts.
         #{x in [low, high] : x = r mod K} = (high + K - r) / K - (low - 1 + K - r) / K
         in integer division, r = x mod K (both operands are positive)."""
+        if not self.scale.outbox:
+            return "SELECT 1"  # no events, no counters
         weight = ("(({high} + {K} - i % {K}) / {K} - ({low} - 1 + {K} - i % {K}) / {K})"
                   .replace("{K}", str(KINDS)))
         after = (finished // KINDS + 1) * KINDS  # representatives above ``finished``

@@ -17,7 +17,8 @@ def in_turns(benchmark: Any, calls: Sequence[Callable[[], Any]],
     Round k runs the call of draw k and the base of the draw half the list
     away, back to back, the base first in even rounds and second in odd ones:
     neither always finds the cache the other warmed, and no call runs right
-    after its own statements did (that flattered page 2 of a search). The base
+    after its own statements did (that flattered page 2 of a search; with a
+    single call, as for ``sync_status``, it cannot be helped). The base
     runs in pytest-benchmark's untimed setup or teardown, timed here with
     ``time.perf_counter`` (pytest-benchmark's default timer). The warm-up
     rounds run both; their base times are dropped.

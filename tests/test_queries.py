@@ -138,6 +138,7 @@ def test_blank_text_means_no_text(store, board) -> None:
 
 @pytest.mark.parametrize(("query", "field"), [
     ({"limit": 0}, "limit"), ({"limit": 101}, "limit"), ({"limit": "5"}, "limit"),
+    ({"status": ["OPEN"]}, "status"),
     ({"min_budget": "ten"}, "min_budget"), ({"min_budget": 1.5}, "min_budget"),
     ({"min_budget": "9", "max_budget": "3"}, "min_budget"),
     ({"currency": "XXX"}, "currency"), ({"status": "LOST"}, "status"),

@@ -202,9 +202,9 @@ def test_timestamps_are_written_as_peewee_writes_them() -> None:
 
     import numpy as np
 
+    draw = random.Random(3)
     seconds = [0.0, 0.000001, 59.999999, 86_399.999999, 86_400.0, 5_184_000.5,
-               31_535_999.25, 63_072_000.0] + [random.Random(3).uniform(0, 6.3e7)
-                                                for _ in range(200)]
+               31_535_999.25, 63_072_000.0] + [draw.uniform(0, 6.3e7) for _ in range(200)]
     expected = [(START + timedelta(microseconds=int(s * 1e6))).strftime("%Y-%m-%d %H:%M:%S.%f")
                 for s in seconds]
     assert _stamp(np, np.array(seconds)) == expected
