@@ -621,8 +621,9 @@ class Seeder:
             with db.atomic():
                 db.execute_sql(sql.replace("{series}", backend.sql_series(low + 1, high)))
             self.report("service_sync", high, n)
-        with db.atomic():
-            db.execute_sql(self._counters_sql(backend, service, status, kind, finished))
+        if n:
+            with db.atomic():
+                db.execute_sql(self._counters_sql(backend, service, status, kind, finished))
         for table in ("seed_stamps", "seed_kinds"):
             db.execute_sql(f"DROP TABLE {table}")
         self.summary.rows["service_sync"] = n
@@ -632,19 +633,16 @@ class Seeder:
                       finished: int) -> str:
         """The exact counters without reading the events back (a GROUP BY over
         10M rows took 6-10 s): service and status depend on the event number
-        only through its remainder modulo 1,000 (the kind) and whether it is
+        only through its remainder modulo K = ``KINDS`` and whether it is
         finished, so the same expressions over one representative per remainder,
         weighted by how many events of [low, high] share it, give the counts.
         #{x in [low, high] : x = r mod K} = (high + K - r) / K - (low - 1 + K - r) / K
         in integer division, r = x mod K (both operands are positive)."""
-        if not self.scale.outbox:
-            return "SELECT 1"  # no events, no counters
-        weight = ("(({high} + {K} - i % {K}) / {K} - ({low} - 1 + {K} - i % {K}) / {K})"
-                  .replace("{K}", str(KINDS)))
-        after = (finished // KINDS + 1) * KINDS  # representatives above ``finished``
+        k = KINDS
+        after = (finished // k + 1) * k  # representatives above ``finished``
         parts = [f"SELECT {service} AS service, {status} AS status, "
-                 f"{weight.format(low=low, high=high)} AS n FROM (SELECT i + {offset} AS i "
-                 f"FROM seq) AS x {kind}"
+                 f"(({high} + {k} - i % {k}) / {k} - ({low} - 1 + {k} - i % {k}) / {k}) AS n "
+                 f"FROM (SELECT i + {offset} AS i FROM seq) AS x {kind}"
                  for low, high, offset in ((1, finished, 0), (finished + 1, self.scale.outbox,
                                                                after))
                  if high >= low]

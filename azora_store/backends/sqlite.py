@@ -308,7 +308,7 @@ SELECT j.id AS id, {"-j.id AS rid, " if newest_first else ""}j.title AS title,
        j.description AS description, {tokens("j", "j.id")} AS skills
 FROM jobs AS j""",
             "CREATE VIRTUAL TABLE jobs_fts USING fts5(title, description, skills, "
-            f"content='jobs_search_source', content_rowid='{'rid' if newest_first else 'id'}', "
+            f"content='jobs_search_source', {SqliteBackend._content_rowid(newest_first)}, "
             "tokenize=\"porter unicode61 tokenchars '_'\")",
             f"""CREATE TRIGGER trg_jobs_fts_insert AFTER INSERT ON jobs WHEN {new}
 BEGIN
@@ -351,6 +351,11 @@ END""",
             *(["CREATE INDEX ix_jobs_search_rid ON jobs (-id)"] if newest_first else []),
             *SqliteBackend._fts_fill(newest_first),
         ]
+
+    @staticmethod
+    def _content_rowid(newest_first: bool) -> str:
+        """The FTS5 option naming the view column its rowid comes from."""
+        return f"content_rowid='{'rid' if newest_first else 'id'}'"
 
     @staticmethod
     def _fts_fill(newest_first: bool) -> list[str]:
@@ -636,7 +641,7 @@ END"""
 
     def rebuild_job_search(self) -> None:
         layout = self._rows("SELECT sql FROM sqlite_master WHERE name = 'jobs_fts'")
-        newest_first = bool(layout) and "content_rowid='rid'" in layout[0][0]  # 0013 on
+        newest_first = bool(layout) and self._content_rowid(True) in layout[0][0]  # 0013 on
         self.db.execute_sql("INSERT INTO jobs_fts(jobs_fts) VALUES ('delete-all')")
         for sql in self._fts_fill(newest_first):
             self.db.execute_sql(sql)
