@@ -23,13 +23,13 @@ benchmarks run by hand.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from .backends.base import in_background
 from .errors import ConfigurationError
 from .money import CURRENCIES
 from .seed_words import DESCRIPTION_WORDS, SKILLS, TITLE_OPENERS, TITLE_ROLES, TITLE_TASKS
@@ -134,6 +134,8 @@ class Seeder:
         self.report = report or (lambda table, done, total: None)
         self.np = _numpy()
         self.summary = SeedSummary(scale, seed)
+        self.staged: list[tuple[str, tuple[str, ...], list[list[tuple]], int]] | None = None
+        self.counts: dict[str, int] = {}  # rows the outbox's events refer to
 
     def rng(self, table: str) -> Any:
         """One generator per table, so tables stay stable if another one changes."""
@@ -142,47 +144,102 @@ class Seeder:
     # -- orchestration -------------------------------------------------------------
 
     def run(self) -> SeedSummary:
-        if self.store.db.execute_sql("SELECT COUNT(*) FROM users").fetchone()[0]:
+        # SQLite loads the outbox first: a seed that failed halfway may have
+        # left events and no users.
+        if self.store.db.execute_sql("SELECT EXISTS (SELECT 1 FROM users) OR EXISTS "
+                                     "(SELECT 1 FROM service_sync)").fetchone()[0]:
             raise ConfigurationError(
-                "the database already has users: seed a fresh one (azora-store migrate down "
-                "--all --yes && azora-store init, or a new file/database)")
+                "the database already has users or outbox events: seed a fresh one "
+                "(azora-store migrate down --all --yes && azora-store init, or a new "
+                "file/database)")
         self.cipher = self.store.compliance.cipher  # no key set: fail before loading
         began = time.perf_counter()
-        with self.backend.bulk_load(TABLES[:-len(OUTBOX_TABLES)]):
-            self._users()
-            self._courses_and_enrollments()
-            self._jobs()
-            self._job_skills()
-            self._applications()
-            self._money()
-            self._reviews()
-            self._skill_verifications()
-            self._kyc()
-            self._aml()
-            # Postgres loads the outbox on a second connection while this one
-            # rebuilds the indexes and the search index (tens of seconds each at
-            # large scale); SQLite has one writer, so it loads it afterwards.
-            aside = self.backend.bulk_load_aside()
-            wait_for_outbox = (_in_background(lambda: self._load_outbox(aside),
-                                              then=aside.db.close)
-                               if aside is not None else None)
-            restoring = time.perf_counter()
-        try:
-            self.summary.seconds["indexes, triggers, analyze"] = time.perf_counter() - restoring
-            self._timed("search index", self.backend.rebuild_job_search)
-        finally:
-            if wait_for_outbox is not None:
-                wait_for_outbox()
+        self._timed("plan (jobs, applicants)", self._plan)
+        aside = self.backend.bulk_load_aside()
         if aside is None:
-            self._load_outbox(self.backend)
+            self._load_beside_the_outbox()
+        else:
+            self._load_with_the_outbox_aside(aside)
         self._timed("sequences", lambda: self.backend.reset_sequences(TABLES))
+        for table, expected in self.counts.items():
+            if self.summary.rows[table] != expected:  # the outbox's events would dangle
+                raise RuntimeError(f"seed: {table} has {self.summary.rows[table]} rows, "
+                                   f"the outbox was planned for {expected}")
+        self.summary.rows = {table: self.summary.rows[table] for table in TABLES
+                             if table in self.summary.rows}  # load order differs by backend
         self.summary.total_seconds = time.perf_counter() - began
         return self.summary
 
+    def _plan(self) -> None:
+        """Draw what the outbox's events refer to, before any row is built."""
+        self._draw_jobs()
+        self._draw_applicants()
+        self.counts = {"applications": len(self.applicants["job"]),
+                       "escrows": int((self.job_arrays["freelancer"] > 0).sum()),
+                       "kyc_verifications": len(self._kyc_users(self.rng("kyc_verifications")))}
+
+    def _build_tables(self) -> None:
+        """Every table but the outbox, in dependency order."""
+        self._users()
+        self._courses_and_enrollments()
+        self._jobs()
+        self._job_skills()
+        self._applications()
+        self._money()
+        self._reviews()
+        self._skill_verifications()
+        self._kyc()
+        self._aml()
+
+    def _load_beside_the_outbox(self) -> None:
+        """SQLite (one writer): the outbox is built inside the database first,
+        a million events per statement that runs in C without the GIL, while a
+        thread builds every other table's rows in memory (~40 s of Python at
+        large scale, most of it hidden); the rows are written after. Writing
+        them while the thread works would be slower than either: each row's
+        insert hands the GIL over and waits to get it back."""
+        with self.backend.bulk_load(TABLES, keep_indexes=("service_sync",),
+                                    **self._search_alongside()):
+            self.staged = []
+            built = in_background(lambda: self._timed("rows built beside the outbox",
+                                                       self._build_tables), then=lambda: None)
+            try:
+                self._outbox(self.backend)
+            finally:
+                built()
+            staged, self.staged = self.staged, None
+            for table, columns, chunks, total in staged:
+                self._load(table, columns, iter(chunks), total)
+            restoring = time.perf_counter()
+        self.summary.seconds["indexes, triggers, analyze"] = time.perf_counter() - restoring
+
+    def _load_with_the_outbox_aside(self, aside: Any) -> None:
+        """Postgres: the outbox loads on a second connection from the start
+        (counted from the plan), while rows stream into COPY on this one as
+        they are built; the search index is rebuilt on a third while this one
+        rebuilds the other indexes (tens of seconds each at large scale)."""
+        wait_for_outbox = in_background(lambda: self._load_outbox(aside),
+                                        then=aside.db.close)
+        try:
+            with self.backend.bulk_load(TABLES[:-len(OUTBOX_TABLES)],
+                                        **self._search_alongside()):
+                self._build_tables()
+                restoring = time.perf_counter()
+            self.summary.seconds["indexes, triggers, analyze"] = (time.perf_counter()
+                                                                   - restoring)
+        finally:
+            wait_for_outbox()
+
+    def _search_alongside(self) -> dict[str, Any]:
+        """The search index is rebuilt (from the jobs and their skills) once the
+        rows are in: alongside the other indexes where the backend can."""
+        return {"alongside": lambda: self._timed("search index",
+                                                 self.backend.rebuild_job_search),
+                "alongside_tables": ("jobs",)}
+
     def _load_outbox(self, backend: Any) -> None:
-        """The outbox needs the row counts of the other tables. Its indexes are
-        all partial over the few unfinished events: maintaining them costs less
-        than six scans of 10M rows to rebuild them."""
+        """The outbox's indexes are all partial over the few unfinished events:
+        maintaining them costs less than six scans of 10M rows to rebuild them."""
         with backend.bulk_load(OUTBOX_TABLES, keep_indexes=("service_sync",)):
             self._outbox(backend)
 
@@ -193,6 +250,10 @@ class Seeder:
 
     def _load(self, table: str, columns: tuple[str, ...], chunks: Iterator[list[tuple]],
               total: int) -> None:
+        """Write a table's rows, or only build them while the outbox loads."""
+        if self.staged is not None:
+            self.staged.append((table, columns, list(chunks), total))
+            return
         started = time.perf_counter()
         done = 0
         self.report(table, 0, total)
@@ -275,7 +336,9 @@ class Seeder:
 
     # -- marketplace -----------------------------------------------------------------
 
-    def _jobs(self) -> None:
+    def _draw_jobs(self) -> None:
+        """What the outbox's plan and the applications need of the jobs (numpy
+        columns); their texts are drawn when their rows are built."""
         np, rng, n, users = self.np, self.rng("jobs"), self.scale.jobs, self.scale.users
         span = (END - START).total_seconds()
         created = np.sort(rng.uniform(0, span, n))
@@ -287,26 +350,35 @@ class Seeder:
         client = rng.choice(users, n, p=zipf_weights(users, 0.5)) + 1
         freelancer = (client + rng.integers(1, users, n) - 1) % users + 1  # never the client
         hired = (status == "IN_PROGRESS") | (status == "COMPLETED")
-        budget = np.round(np.exp(rng.uniform(np.log(50), np.log(50_000), n)) / 5) * 500
+        budget = (np.round(np.exp(rng.uniform(np.log(50), np.log(50_000), n)) / 5) * 500
+                  ).astype(int)
+        self.job_arrays = {"created": created, "status": status, "client": client,
+                           "freelancer": np.where(hired, freelancer, 0), "open": open_,
+                           "budget": budget}
+        self.jobs_rng = rng  # the texts' draws continue from here
+
+    def _jobs(self) -> None:
+        np, rng, n, planned = self.np, self.jobs_rng, self.scale.jobs, self.job_arrays
+        span = (END - START).total_seconds()
         currency = rng.choice(np.array(CURRENCIES), n, p=CURRENCY_WEIGHTS)
-        closed = np.minimum(created + rng.uniform(86_400, 86_400 * 60, n), span)
+        closed = np.minimum(planned["created"] + rng.uniform(86_400, 86_400 * 60, n), span)
         deleted = rng.random(n) < 0.005
         skills = self._draw_skills(rng, n)
         words = rng.choice(len(DESCRIPTION_WORDS), (n, 28),
                            p=zipf_weights(len(DESCRIPTION_WORDS), 1.0))
-        length = rng.integers(12, 28, n)
+        length = rng.integers(12, 28, n).tolist()
         opener, role = rng.integers(0, len(TITLE_OPENERS), n), rng.integers(0, len(TITLE_ROLES), n)
-        task = rng.integers(0, len(TITLE_TASKS), n)
-        stamps, closes = _stamp(np, created), _stamp(np, closed)
-        self.jobs = {"created": created, "status": status.tolist(), "client": client.tolist(),
-                     "freelancer": np.where(hired, freelancer, 0).tolist(),
-                     "budget": budget.astype(int).tolist(), "currency": currency.tolist(),
+        opener, role, task = opener.tolist(), role.tolist(), rng.integers(0, len(TITLE_TASKS),
+                                                                          n).tolist()
+        stamps, closes = _stamp(np, planned["created"]), _stamp(np, closed)
+        self.jobs = {"created": planned["created"], "status": planned["status"].tolist(),
+                     "client": planned["client"].tolist(),
+                     "freelancer": planned["freelancer"].tolist(),
+                     "budget": planned["budget"].tolist(), "currency": currency.tolist(),
                      "deleted": deleted.tolist(), "skills": skills, "stamps": stamps,
                      "closed": closes}
-        status, client, hired_by, budget, currency, deleted = (
-            self.jobs[name] for name in ("status", "client", "freelancer", "budget", "currency",
-                                         "deleted"))
-        opener, role, task, length = (column.tolist() for column in (opener, role, task, length))
+        status, client, hired_by, budget, currency, deleted = (self.jobs[name] for name in (
+            "status", "client", "freelancer", "budget", "currency", "deleted"))
 
         def chunks() -> Iterator[list[tuple]]:
             for a, b in self._spans(n):
@@ -366,54 +438,56 @@ class Seeder:
         self._load("job_skills", ("job_id", "skill", "open_created_at", "budget_minor",
                                   "currency"), chunks(), total)
 
-    def _applications(self) -> None:
-        np, rng, jobs, users = self.np, self.rng("applications"), self.jobs, self.scale.users
+    def _draw_applicants(self) -> None:
+        """Every job's applicants in order, the hired freelancer first and then
+        ~3 drawn candidates, each freelancer once per job, never the client:
+        numpy columns, so the number of applications is known before any row
+        is built (the outbox's events refer to them)."""
+        np, rng, jobs, users = self.np, self.rng("applications"), self.job_arrays, self.scale.users
         n_jobs = self.scale.jobs
         per_job = rng.poisson(max(self.scale.applications / n_jobs - 0.7, 0.1), n_jobs)
-        total_guess = int(per_job.sum()) + n_jobs
-        candidates = rng.integers(1, users, total_guess)
-        bids = rng.uniform(0.7, 1.2, total_guess)
-        delays = rng.uniform(600, 86_400 * 5, total_guess)
-        withdrawn = rng.random(total_guess) < 0.1
-        stamps = _stamp(np, np.repeat(jobs["created"], per_job + 1)[:total_guess] + delays)
-        per_job, candidates, bids, withdrawn = (column.tolist() for column in (
-            per_job, candidates, bids, withdrawn))
+        draws = int(per_job.sum()) + n_jobs  # a block of per_job + 1 draws per job
+        candidates = rng.integers(1, users, draws)
+        bids = rng.uniform(0.7, 1.2, draws)
+        delays = rng.uniform(600, 86_400 * 5, draws)
+        withdrawn = rng.random(draws) < 0.1
+        client, hired = jobs["client"], jobs["freelancer"]
+        has_hired = (hired > 0).astype(np.int64)
+        slots = per_job + has_hired  # the hired freelancer, then the candidates
+        job = np.repeat(np.arange(n_jobs), slots)
+        slot = np.arange(len(job)) - (np.cumsum(slots) - slots)[job]
+        block = (np.cumsum(per_job + 1) - (per_job + 1))[job]  # the job's first draw
+        candidate = slot - has_hired[job]
+        freelancer = np.where(candidate < 0, hired[job],
+                              (client[job] + candidates[block + np.maximum(candidate, 0)] - 1)
+                              % users + 1)
+        at = np.minimum(block + slot, draws - 1)  # the draw giving bid, stamp, withdrawal
+        first = np.zeros(len(job), dtype=bool)
+        first[np.unique(job * (users + 1) + freelancer, return_index=True)[1]] = True
+        kept = np.flatnonzero(first & (freelancer != client[job]))
+        job, freelancer, at = job[kept], freelancer[kept], at[kept]
+        state = np.where(freelancer == hired[job], "ACCEPTED",
+                         np.where(withdrawn[at], "WITHDRAWN",
+                                  np.where(jobs["open"][job], "PENDING", "REJECTED")))
+        bid = np.rint(jobs["budget"][job] * bids[at] / 100).astype(np.int64) * 100
+        self.applicants = {"job": job + 1, "freelancer": freelancer,
+                           "bid": np.where(bid == 0, 100, bid), "state": state, "at": at,
+                           "applied": np.repeat(jobs["created"], per_job + 1)[:draws] + delays}
+
+    def _applications(self) -> None:
+        applicants = self.applicants
+        job, freelancer, bid, state, at = (applicants[name].tolist() for name in (
+            "job", "freelancer", "bid", "state", "at"))
+        stamps = _stamp(self.np, applicants["applied"])
 
         def chunks() -> Iterator[list[tuple]]:
-            rows: list[tuple] = []
-            next_id, cursor = 1, 0
-            for j in range(n_jobs):
-                client, hired = jobs["client"][j], jobs["freelancer"][j]
-                status, budget = jobs["status"][j], jobs["budget"][j]
-                seen: set[int] = set()
-                applicants = [hired] if hired else []
-                for offset in candidates[cursor:cursor + per_job[j]]:
-                    applicants.append((client + offset - 1) % users + 1)
-                for k, freelancer in enumerate(applicants):
-                    if freelancer in seen or freelancer == client:
-                        continue
-                    seen.add(freelancer)
-                    at = cursor + k if cursor + k < total_guess else total_guess - 1
-                    if freelancer == hired:
-                        state = "ACCEPTED"
-                    elif withdrawn[at]:
-                        state = "WITHDRAWN"
-                    else:
-                        state = "PENDING" if status == "OPEN" else "REJECTED"
-                    bid = round(budget * bids[at] / 100) * 100 or 100
-                    rows.append((next_id, j + 1, freelancer, "", bid, state, stamps[at],
-                                 stamps[at]))
-                    next_id += 1
-                cursor += per_job[j] + 1
-                if len(rows) >= CHUNK:
-                    yield rows
-                    rows = []
-            if rows:
-                yield rows
+            for a, b in self._spans(len(job)):
+                yield [(i + 1, job[i], freelancer[i], "", bid[i], state[i], stamps[at[i]],
+                        stamps[at[i]]) for i in range(a, b)]
 
         self._load("applications", ("id", "job_id", "freelancer_id", "cover_letter",
                                     "bid_minor", "status", "created_at", "updated_at"),
-                   chunks(), self.scale.applications)
+                   chunks(), len(job))
 
     def _money(self) -> None:
         """Escrows for hired jobs, their accounts, and the deposit -> fund ->
@@ -516,8 +590,8 @@ class Seeder:
         from .compliance.kyc import PURPOSE as KYC_PURPOSE
         from .crypto import mask
 
-        np, rng, users = self.np, self.rng("kyc_verifications"), self.scale.users
-        chosen = np.flatnonzero(rng.random(users) < 0.8) + 1
+        np, rng = self.np, self.rng("kyc_verifications")
+        chosen = self._kyc_users(rng)
         n = len(chosen)
         status = rng.choice(np.array(["APPROVED", "PENDING", "REJECTED", "EXPIRED"]), n,
                             p=(0.70, 0.15, 0.10, 0.05))
@@ -548,6 +622,10 @@ class Seeder:
             "document_ciphertext", "document_index", "document_masked", "key_id",
             "rejection_reason", "submitted_at", "reviewed_at", "created_at", "updated_at"),
             chunks(), n)
+
+    def _kyc_users(self, rng: Any) -> Any:
+        """The 80% of users with a KYC record (the table's first draw)."""
+        return self.np.flatnonzero(rng.random(self.scale.users) < 0.8) + 1
 
     def _aml(self) -> None:
         rng = self.rng("aml_checks")
@@ -654,7 +732,7 @@ class Seeder:
         """Event kind 0-999 -> (entity, how many of it there are, the service of
         even and of odd events): 40% jobs, 30% applications, 15% users, 10%
         escrows, 5% KYC."""
-        rows = self.summary.rows
+        rows = self.counts
         if kind < 400:
             return "Job", self.scale.jobs, "search", "notifications"
         if kind < 700:
@@ -664,30 +742,6 @@ class Seeder:
         if kind < 950:
             return "Escrow", rows["escrows"], "billing", "billing"
         return "KYC", rows["kyc_verifications"], "compliance", "compliance"
-
-
-def _in_background(work: Callable[[], None], then: Callable[[], Any]) -> Callable[[], None]:
-    """Run ``work`` and then ``then`` (e.g. closing the thread's connection) on a
-    thread; return the wait for it, which re-raises what ``work`` raised."""
-    failures: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            work()
-        except BaseException as exc:  # handed to the thread that waits
-            failures.append(exc)
-        finally:
-            then()
-
-    thread = threading.Thread(target=run, name="azora-seed-outbox", daemon=True)
-    thread.start()
-
-    def wait() -> None:
-        thread.join()
-        if failures:
-            raise failures[0]
-
-    return wait
 
 
 def document_number(user_id: int) -> str:

@@ -13,6 +13,7 @@ A backend owns
 
 from __future__ import annotations
 
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -550,13 +551,19 @@ FROM transfers t""",
         return self
 
     @abstractmethod
-    def bulk_load(self, tables: Sequence[str], keep_indexes: Sequence[str] = ()
-                  ) -> AbstractContextManager[None]:
+    def bulk_load(self, tables: Sequence[str], keep_indexes: Sequence[str] = (),
+                  alongside: Callable[[], None] | None = None,
+                  alongside_tables: Sequence[str] = ()) -> AbstractContextManager[None]:
         """Make loading these tables fast: drop their secondary indexes (except on
         ``keep_indexes`` tables, e.g. ones with only small partial indexes, which
         cost less to maintain than to rebuild) and triggers, restored from the
         database's own DDL when the block ends, and relax durability. The loader
-        must write consistent data: foreign keys and triggers do not check it."""
+        must write consistent data: foreign keys and triggers do not check it.
+
+        ``alongside`` runs once the rows are in and the triggers are back: on a
+        thread of its own while the indexes are rebuilt where the database takes
+        more than one writer (the indexes of ``alongside_tables``, which it
+        writes, after it), after them where it takes one."""
 
     @abstractmethod
     def copy_rows(self, table: str, columns: Sequence[str], rows: Any) -> int:
@@ -611,3 +618,28 @@ FROM transfers t""",
         """The server processes serving this database to others (load tests add
         their CPU to the server's); none for an embedded database."""
         return []
+
+
+def in_background(work: Callable[[], None], then: Callable[[], Any]) -> Callable[[], None]:
+    """Run ``work`` and then ``then`` (e.g. closing the thread's connection:
+    peewee's are per thread) on a thread; return the wait for it, which
+    re-raises what ``work`` raised."""
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as exc:  # handed to the thread that waits
+            failures.append(exc)
+        finally:
+            then()
+
+    thread = threading.Thread(target=run, name="azora-background", daemon=True)
+    thread.start()
+
+    def wait() -> None:
+        thread.join()
+        if failures:
+            raise failures[0]
+
+    return wait

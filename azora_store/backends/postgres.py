@@ -31,6 +31,7 @@ from .base import (
     TransitionGraph,
     TranslatingDatabase,
     app_error,
+    in_background,
     take_options,
     wait_for_lock,
 )
@@ -684,17 +685,18 @@ END $$""",
     # -- bulk loading ------------------------------------------------------------
 
     @contextmanager
-    def bulk_load(self, tables: Sequence[str], keep_indexes: Sequence[str] = ()
-                  ) -> Iterator[None]:
+    def bulk_load(self, tables: Sequence[str], keep_indexes: Sequence[str] = (),
+                  alongside: Callable[[], None] | None = None,
+                  alongside_tables: Sequence[str] = ()) -> Iterator[None]:
         self.db.connect(reuse_if_open=True)
         saved = self._rows(  # secondary indexes no constraint depends on
-            "SELECT ci.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
+            "SELECT ci.relname, pg_get_indexdef(x.indexrelid), ct.relname FROM pg_index x "
             "JOIN pg_class ci ON ci.oid = x.indexrelid JOIN pg_class ct ON ct.oid = x.indrelid "
             "JOIN pg_namespace n ON n.oid = ct.relnamespace WHERE n.nspname = current_schema() "
             "AND ct.relname = ANY(%s) AND NOT x.indisprimary AND NOT EXISTS "
             "(SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
             ([t for t in tables if t not in keep_indexes],))
-        for name, _ in saved:
+        for name, _, _ in saved:
             self.db.execute_sql(f'DROP INDEX "{name}"')
         superuser = self._rows("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
         if superuser and superuser[0][0]:
@@ -710,8 +712,19 @@ END $$""",
             self.db.execute_sql("RESET session_replication_role")
             for table in tables:
                 self.db.execute_sql(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
-            for _, definition in saved:
-                self.db.execute_sql(definition)
+            # Its own connection (peewee's are per thread); the index builds
+            # of what it writes would wait for its transaction anyway.
+            wait = in_background(alongside, then=self.db.close) if alongside else None
+            try:
+                for _, definition, table in saved:
+                    if table not in alongside_tables or wait is None:
+                        self.db.execute_sql(definition)
+            finally:
+                if wait is not None:
+                    wait()
+            for _, definition, table in saved:
+                if table in alongside_tables and wait is not None:
+                    self.db.execute_sql(definition)
             self.db.execute_sql("RESET synchronous_commit")
             self.db.execute_sql("RESET maintenance_work_mem")
             for table in tables:  # vacuum sets the visibility map: index-only scans

@@ -586,8 +586,9 @@ END"""
     # -- bulk loading ------------------------------------------------------------
 
     @contextmanager
-    def bulk_load(self, tables: Sequence[str], keep_indexes: Sequence[str] = ()
-                  ) -> Iterator[None]:
+    def bulk_load(self, tables: Sequence[str], keep_indexes: Sequence[str] = (),
+                  alongside: Callable[[], None] | None = None,
+                  alongside_tables: Sequence[str] = ()) -> Iterator[None]:
         marks = ", ".join("?" for _ in tables)
         saved = [(kind, name, sql) for kind, name, table, sql in self._rows(
             f"SELECT type, name, tbl_name, sql FROM sqlite_master WHERE tbl_name IN ({marks}) "
@@ -622,6 +623,8 @@ END"""
                         self.db.execute_sql(sql)
             self.db.execute_sql("PRAGMA ignore_check_constraints = OFF")
             self.db.execute_sql("PRAGMA foreign_keys = ON")
+            if alongside is not None:  # one writer: after the indexes
+                alongside()
             self.db.execute_sql("PRAGMA analysis_limit = 1000")  # sampled, not full scans
             self.db.execute_sql("ANALYZE")
             self.db.execute_sql(f"PRAGMA synchronous = {int(synchronous)}")
