@@ -565,7 +565,11 @@ class Queries:
         not once per tier. Returns the job rows and the tier of each."""
         p = self.p
         source, match, title_hit, hit_params, params = tiers
-        where, params = self._text_where(request, match, params, "j.id", False, facets)
+        # One unwindowed scan of matches that may be thousands (a popular word
+        # and skills): the index narrows by every facet it holds, since each row
+        # it passes costs a heap visit.
+        everything = (request.currency, (request.min_budget, request.max_budget))
+        where, params = self._text_where(request, match, params, "j.id", False, everything)
         inner = (f"SELECT CASE WHEN {title_hit} THEN 1 ELSE 0 END AS k, j.id AS id "
                  f"FROM {source} WHERE {where}")
         params = [*hit_params, *params]

@@ -6,8 +6,9 @@ range's buckets cover it with at most one leading-digit step of slack at each
 end. SQLite's FTS5 index holds each open job's bucket as a token, alone and
 paired with the currency (a pair's doclist is short); a search with a selective
 budget range adds "one of these buckets" to the text query, and the exact range
-is still checked on the job's row. (Postgres does without: see
-``PostgresBackend.search_facets_ddl``.)
+is still checked on the job's row. Postgres's vectors hold the pairs since
+migration 0014, for its one unwindowed scan (see
+``PostgresBackend.search_budget_pairs_ddl``).
 """
 
 from __future__ import annotations

@@ -455,6 +455,14 @@ class Backend(ABC):
     def drop_search_newest_first_ddl(self) -> list[str]:
         return []
 
+    def search_budget_pairs_ddl(self) -> list[str]:
+        """Add each OPEN job's currency + budget bucket pair to its full-text
+        index entry where ``search_facets_ddl`` did not (see ``text_narrow``)."""
+        return []
+
+    def drop_search_budget_pairs_ddl(self) -> list[str]:
+        return []
+
     def text_order(self, ident: str) -> tuple[str, str]:
         """How ``text_search``'s matches are walked newest first: (the ORDER BY
         expression, the condition for ids below a cursor's, one parameter)."""

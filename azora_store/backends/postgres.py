@@ -26,6 +26,7 @@ from ..errors import (
     SchemaOutOfDate,
     ValidationError,
 )
+from ..search_facets import budget_bucket_sql, budget_buckets
 from .base import (
     Backend,
     TransitionGraph,
@@ -54,6 +55,8 @@ OPEN_JOB = "status = 'OPEN' AND deleted_at IS NULL"
 # skills, its currency and the window unit of its id. Each holds a space, which
 # no word the parser emits ever does, so no typed text can match one.
 SKILL_LEXEME, CURRENCY_LEXEME, WINDOW_LEXEME = "skill ", "currency ", "ids "
+# Since migration 0014 also "budget <currency> <bucket>" (see search_facets).
+BUDGET_PAIR_LEXEME = "budget "
 TEXT_QUERY = "websearch_to_tsquery('english', %s)"  # any text a user types, safely
 TEXT_WINDOW_SHIFT = 12  # 4,096 ids per window unit
 #: Set (transaction-local) while job_skills triggers refresh their jobs' vectors.
@@ -359,44 +362,16 @@ END $$""",
         changed = ("(SELECT job_id FROM ((SELECT job_id, skill FROM new_rows EXCEPT "
                    "SELECT job_id, skill FROM old_rows) UNION ALL (SELECT job_id, skill FROM "
                    "old_rows EXCEPT SELECT job_id, skill FROM new_rows)) AS changed)")
-        columns = ("id", "title", "description", "status", "deleted_at", "currency",
-                   "title_vector", "search_vector")
-        old = ", ".join(f"OLD.{c}" for c in columns)
-        new = ", ".join(f"NEW.{c}" for c in columns)
         return [
             # Rebuilt after the fill below (once, instead of 2 x 200k GIN inserts),
             # without a pending list: with fastupdate every search scans it.
             "DROP INDEX ix_jobs_title_search", "DROP INDEX ix_jobs_search",
             "ALTER TABLE jobs ALTER COLUMN title_vector DROP EXPRESSION",
             "ALTER TABLE jobs ALTER COLUMN search_vector DROP EXPRESSION",
-            f"""CREATE FUNCTION azora_job_vectors() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    facets tsvector;
-BEGIN
-    IF NEW.{OPEN_JOB.replace(' AND ', ' AND NEW.')} THEN
-        facets := array_to_tsvector(ARRAY['{CURRENCY_LEXEME}' || NEW.currency,
-                                          '{WINDOW_LEXEME}' || (NEW.id >> {TEXT_WINDOW_SHIFT})]
-                  || ARRAY(SELECT '{SKILL_LEXEME}' || s.skill FROM job_skills AS s
-                            WHERE s.job_id = NEW.id));
-        NEW.title_vector := to_tsvector('english', NEW.title) || facets;
-        NEW.search_vector := setweight(to_tsvector('english', NEW.title), 'A')
-                             || setweight(to_tsvector('english', NEW.description), 'B')
-                             || facets;
-    ELSE
-        NEW.title_vector := NULL;
-        NEW.search_vector := NULL;
-    END IF;
-    IF TG_OP = 'UPDATE' AND current_setting('{SEARCH_REFRESH}', true) = 'on' THEN
-        NEW.updated_at := OLD.updated_at;
-    END IF;
-    RETURN NEW;
-END $$""",
+            self._job_vectors_function(budget_pairs=False),
             "CREATE TRIGGER trg_jobs_vectors_insert BEFORE INSERT ON jobs FOR EACH ROW "
             "EXECUTE FUNCTION azora_job_vectors()",
-            f"CREATE TRIGGER trg_jobs_vectors_update BEFORE UPDATE ON jobs FOR EACH ROW "
-            f"WHEN (({old}) IS DISTINCT FROM ({new}) OR "
-            f"current_setting('{SEARCH_REFRESH}', true) = 'on') "
-            "EXECUTE FUNCTION azora_job_vectors()",
+            self._vectors_update_trigger(budget_pairs=False),
             f"""CREATE FUNCTION azora_refresh_job_vectors() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM set_config('{SEARCH_REFRESH}', 'on', true);
@@ -428,12 +403,83 @@ END $$""",
             "ANALYZE jobs",  # the lexeme statistics now include the skills
         ]
 
+    @staticmethod
+    def _job_vectors_function(budget_pairs: bool, replace: bool = False) -> str:
+        """The trigger function computing an OPEN job's vectors: its words plus
+        the lexemes of its skills, currency, id window unit and (0014 on) the
+        pair of its currency and budget bucket."""
+        facets = [f"'{CURRENCY_LEXEME}' || NEW.currency",
+                  f"'{WINDOW_LEXEME}' || (NEW.id >> {TEXT_WINDOW_SHIFT})"]
+        if budget_pairs:
+            facets.append(f"'{BUDGET_PAIR_LEXEME}' || NEW.currency || ' ' || "
+                          f"{budget_bucket_sql('NEW.budget_minor')}")
+        create = "CREATE OR REPLACE" if replace else "CREATE"
+        return f"""{create} FUNCTION azora_job_vectors() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    facets tsvector;
+BEGIN
+    IF NEW.{OPEN_JOB.replace(' AND ', ' AND NEW.')} THEN
+        facets := array_to_tsvector(ARRAY[{", ".join(facets)}]
+                  || ARRAY(SELECT '{SKILL_LEXEME}' || s.skill FROM job_skills AS s
+                            WHERE s.job_id = NEW.id));
+        NEW.title_vector := to_tsvector('english', NEW.title) || facets;
+        NEW.search_vector := setweight(to_tsvector('english', NEW.title), 'A')
+                             || setweight(to_tsvector('english', NEW.description), 'B')
+                             || facets;
+    ELSE
+        NEW.title_vector := NULL;
+        NEW.search_vector := NULL;
+    END IF;
+    IF TG_OP = 'UPDATE' AND current_setting('{SEARCH_REFRESH}', true) = 'on' THEN
+        NEW.updated_at := OLD.updated_at;
+    END IF;
+    RETURN NEW;
+END $$"""
+
+    @staticmethod
+    def _vectors_update_trigger(budget_pairs: bool) -> str:
+        """Recompute the vectors when a column they are made of changes."""
+        columns = ["id", "title", "description", "status", "deleted_at", "currency",
+                   *(["budget_minor"] if budget_pairs else []), "title_vector", "search_vector"]
+        old = ", ".join(f"OLD.{c}" for c in columns)
+        new = ", ".join(f"NEW.{c}" for c in columns)
+        return (f"CREATE TRIGGER trg_jobs_vectors_update BEFORE UPDATE ON jobs FOR EACH ROW "
+                f"WHEN (({old}) IS DISTINCT FROM ({new}) OR "
+                f"current_setting('{SEARCH_REFRESH}', true) = 'on') "
+                "EXECUTE FUNCTION azora_job_vectors()")
+
+    def _refresh_job_vectors_ddl(self) -> list[str]:
+        """Recompute every OPEN job's vectors (their triggers do it; updated_at
+        kept), with the GIN indexes rebuilt once after instead of updated."""
+        return ["DROP INDEX IF EXISTS ix_jobs_title_search", "DROP INDEX IF EXISTS ix_jobs_search",
+                f"SELECT set_config('{SEARCH_REFRESH}', 'on', true)",
+                f"UPDATE jobs SET title_vector = NULL WHERE {OPEN_JOB}",
+                f"SELECT set_config('{SEARCH_REFRESH}', '', true)",
+                *self._search_indexes_ddl(), "ANALYZE jobs"]
+
+    def search_budget_pairs_ddl(self) -> list[str]:
+        # A search with a currency and a budget range ORs the range's pairs
+        # (at most 12) in its one unwindowed GIN scan: heap visits of jobs out
+        # of range cost more than the lists, once the jobs table outgrows
+        # shared_buffers (4,464 visits for 374 matches at large scale).
+        return self._budget_pairs_ddl(True)
+
+    def drop_search_budget_pairs_ddl(self) -> list[str]:
+        return self._budget_pairs_ddl(False)
+
+    def _budget_pairs_ddl(self, budget_pairs: bool) -> list[str]:
+        return [self._job_vectors_function(budget_pairs, replace=True),
+                "DROP TRIGGER trg_jobs_vectors_update ON jobs",
+                self._vectors_update_trigger(budget_pairs),
+                *self._refresh_job_vectors_ddl()]
+
     def search_facets_ddl(self) -> list[str]:
         # The vectors already hold the currency (migration 0011). Budget-bucket
-        # lexemes were measured and left out: ORing a range's buckets (alone or
-        # paired with the currency) made each GIN scan ~4x slower at large scale
-        # (2 ms instead of 0.5 for a window of ids), more than the heap checks
-        # of the budget they saved.
+        # lexemes were measured and left out here: ORing a range's buckets
+        # (alone or paired with the currency) made each GIN scan of a window of
+        # ids ~4x slower at large scale (2 ms instead of 0.5), more than the
+        # heap checks of the budget they saved. The pairs came with 0014, for
+        # the one unwindowed scan only (search_budget_pairs_ddl).
         return []
 
     def drop_search_facets_ddl(self) -> list[str]:
@@ -655,9 +701,14 @@ END $$""",
                     window: tuple[int, int] | None,
                     budget: tuple[int | None, int | None] = (None, None)
                     ) -> tuple[str, list[Any]]:
-        # No budget lexemes (text_index_budget is False): see search_facets_ddl.
+        # Budget pairs only where no id window narrows the scan (0014; see
+        # search_budget_pairs_ddl): per window they cost more than they save.
         terms = []
-        if currency is not None:
+        buckets = budget_buckets(*budget) if window is None else None
+        if currency is not None and buckets:
+            terms.append("(" + " | ".join(_lexeme(f"{BUDGET_PAIR_LEXEME}{currency} {b}")
+                                          for b in buckets) + ")")
+        elif currency is not None:
             terms.append(_lexeme(CURRENCY_LEXEME + currency))
         if window is not None:
             low, high = window
