@@ -112,7 +112,10 @@ class FieldCipher:
 
 def normalise(value: str) -> str:
     """Document numbers compare without spaces, dashes or case."""
-    return "".join(filter(str.isalnum, value.upper()))
+    upper = value.upper()
+    if upper.isalnum():  # nothing to drop (the usual form): skip the filter
+        return upper
+    return "".join(filter(str.isalnum, upper))
 
 
 def mask(value: str, visible: int = 4) -> str:

@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from azora_store.cli import cli
 from azora_store.clock import utcnow
 from azora_store.compliance.audit import GENESIS
-from azora_store.crypto import KEY_ENV, default_cipher
+from azora_store.crypto import KEY_ENV, default_cipher, normalise
 from azora_store.errors import (
     ConfigurationError,
     Conflict,
@@ -289,3 +291,12 @@ def test_concurrent_writers_keep_one_chain(store) -> None:
     prev = [row[0] for row in sql(store, "SELECT prev_hash FROM security_events")]
     assert len(prev) == 60 and len(set(prev)) == 60  # nobody chained onto the same row
     assert store.compliance.verify_chain().ok
+
+
+@given(st.text(max_size=40))
+def test_document_numbers_normalise_to_their_letters_and_digits(value: str) -> None:
+    """The fast path (nothing to drop) gives what filtering gives, even where
+    upper-casing makes a mark that is not a letter (ǰ -> J + caron): stored
+    blind indexes must keep matching."""
+    assert normalise(value) == "".join(filter(str.isalnum, value.upper()))
+    assert normalise("ǰ-12345") == "J12345"

@@ -5,6 +5,7 @@ Crash safety with real processes and kill -9 is in test_sync_processes.py.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from datetime import timedelta
@@ -80,6 +81,22 @@ def test_event_commits_with_the_domain_change_or_not_at_all(store) -> None:
     assert User.select().count() == 1
     assert store.sync.status().counts["PENDING"] == 1
     assert sql(store, "SELECT entity_id FROM service_sync") == [(str(user.id),)]
+
+
+def test_status_reports_are_read_only_and_follow_every_change(store) -> None:
+    """A report made from unchanged counter rows reuses their tally, which no
+    caller can change; any change of the counters makes a new one."""
+    first = store.sync.status()
+    with pytest.raises(TypeError):
+        first.counts["PENDING"] = 5  # type: ignore[index]
+    assert store.sync.status().counts == first.counts
+    store.sync.enqueue("search", "Job", 1, "CREATE", {"id": 1})
+    second = store.sync.status()
+    assert second.counts["PENDING"] == first.counts["PENDING"] + 1
+    assert second.services["search"]["PENDING"] == 1
+    assert second.to_json()["counts"] == dict(second.counts)
+    assert json.dumps(second.to_json())  # plain dicts, not read-only views
+    assert_counters_exact(store)
 
 
 def test_dedup_key_returns_the_existing_event(store) -> None:

@@ -11,9 +11,10 @@ a handful of counter rows, never the outbox itself.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from .. import jsonutil
@@ -74,10 +75,11 @@ class Event:
         return f"<Event {self.id} {self.service} {self.ordering_key} {self.status}>"
 
 
-@dataclass
+@dataclass(frozen=True)
 class SyncStatusReport:
-    counts: dict[str, int]
-    services: dict[str, dict[str, int]]
+    """Read-only: reports made from the same counter rows share their mappings."""
+    counts: Mapping[str, int]
+    services: Mapping[str, Mapping[str, int]]
     oldest_pending_at: datetime | None
     measured_at: datetime = field(default_factory=utcnow)
 
@@ -93,7 +95,9 @@ class SyncStatusReport:
         return sum(self.counts.values())
 
     def to_json(self) -> dict[str, Any]:
-        return {"counts": self.counts, "services": self.services, "total": self.total,
+        return {"counts": dict(self.counts),
+                "services": {name: dict(counts) for name, counts in self.services.items()},
+                "total": self.total,
                 "oldest_pending_at": self.oldest_pending_at.isoformat()
                 if self.oldest_pending_at else None,
                 "oldest_pending_age_seconds": self.oldest_pending_age}
@@ -117,6 +121,9 @@ class Outbox:
         # skips the unblock statement; a successor blocked meanwhile by another
         # worker is unblocked by the next sweep (at most a second later).
         self._blocked_seen = True
+        # The counter rows ``status`` read last and what they tallied to (one
+        # tuple: threads swap it whole).
+        self._last_status: tuple[list[tuple] | None, Any] = (None, None)
 
     # -- producing --------------------------------------------------------------
 
@@ -354,11 +361,25 @@ class Outbox:
     def status(self) -> SyncStatusReport:
         """Exact counts per status and service, and the oldest pending event's
         creation time, from the counter rows (O(1) in the outbox's size)."""
+        rows = self.backend.fetch(self.sql.status_sql, ())
+        seen, tally = self._last_status
+        if rows != seen:  # the same counter rows as last time: the same tally
+            tally = self._tally(rows)
+            self._last_status = (rows, tally)
+        counts, services, oldest, unfolded = tally
+        if unfolded > FOLD_WHEN_READING:
+            self.fold()  # keep the next read fast when no worker has folded lately
+        return SyncStatusReport(counts, services, oldest)
+
+    def _tally(self, rows: list[tuple]) -> tuple[Mapping[str, int],
+                                                 Mapping[str, Mapping[str, int]],
+                                                 datetime | None, int]:
+        """Counts per status and per service, the oldest pending event's time
+        and how many counter deltas are not folded yet, from the counter rows."""
         counts = _NONE_COUNTED.copy()
         services: dict[str, dict[str, int]] = {}
         oldest, unfolded = None, 0
-        for service, status, value, kind, oldest_pending in self.backend.fetch(
-                self.sql.status_sql, ()):
+        for service, status, value, kind, oldest_pending in rows:
             if kind == 2:
                 oldest = oldest_pending
                 continue
@@ -369,10 +390,10 @@ class Outbox:
                 if per_service is None:
                     per_service = services[service] = _NONE_COUNTED.copy()
                 per_service[status] += value
-        if unfolded > FOLD_WHEN_READING:
-            self.fold()  # keep the next read fast when no worker has folded lately
-        return SyncStatusReport(counts, dict(sorted(services.items())),
-                                self.backend.read_datetime(oldest))
+        return (MappingProxyType(counts),
+                MappingProxyType({name: MappingProxyType(per_service)
+                                  for name, per_service in sorted(services.items())}),
+                self.backend.read_datetime(oldest), unfolded)
 
     def fold(self) -> int:
         """Fold pending counter deltas (where the backend keeps any). Best effort:
