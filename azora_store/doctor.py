@@ -7,6 +7,8 @@ from typing import Any
 
 from .errors import AzoraError
 
+SEARCHED_TABLES = ("jobs", "job_skills")  # job search visits their rows
+
 
 @dataclass
 class Report:
@@ -47,6 +49,7 @@ def diagnose(store: Any) -> Report:
     for name, bad, why in backend.setting_warnings:
         if settings.get(name, "").lower() == bad:
             report.warnings.append(f"{name}={bad}: {why}")
+    report.warnings.extend(backend.cache_warnings(SEARCHED_TABLES))
 
     states = store.migrations.status()
     applied = [s for s in states if s.applied]

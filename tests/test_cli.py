@@ -109,3 +109,22 @@ def test_doctor_warns_about_a_setting_that_breaks_a_promise(tmp_path: Path) -> N
         store.db.execute_sql("PRAGMA foreign_keys = OFF")
         warnings = diagnose(store).warnings
     assert "foreign_keys=0: foreign keys are not enforced" in warnings
+
+
+def test_doctor_warns_when_the_searched_tables_outgrow_the_server_cache(store) -> None:
+    """On Postgres, a jobs table bigger than shared_buffers is named (checked
+    here against a 1-byte cache: the test server's real one is far bigger than
+    its tables); SQLite has only the operating system's cache."""
+    from azora_store.doctor import SEARCHED_TABLES, diagnose
+    from azora_store.models import Job, User
+
+    with store.atomic():
+        client = User.create(email="c@example.org", full_name="C")
+        Job.create(client=client, title="Data pipeline", budget=100, currency="USD")
+    warned = store.backend.cache_warnings(SEARCHED_TABLES, cache_bytes=1)
+    if store.backend.name == "postgresql":
+        assert [w.split(" is ")[0] for w in warned] == ["jobs"]  # job_skills is empty
+        assert "shared_buffers" in warned[0]
+    else:
+        assert warned == []
+    assert not [w for w in diagnose(store).warnings if "shared_buffers" in w]

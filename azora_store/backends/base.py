@@ -622,6 +622,13 @@ FROM transfers t""",
     @abstractmethod
     def server_version(self) -> str: ...
 
+    def cache_warnings(self, tables: Sequence[str], cache_bytes: int | None = None
+                       ) -> list[str]:
+        """The tables bigger than the server's own cache (``cache_bytes``, or
+        the configured size): searches that visit many of their rows read them
+        from outside it. None where the operating system's cache is the only one."""
+        return []
+
     def server_pids(self) -> list[int]:
         """The server processes serving this database to others (load tests add
         their CPU to the server's); none for an embedded database."""
