@@ -23,13 +23,14 @@ benchmarks run by hand.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from .backends.base import in_background
+from .backends.base import in_background, wait_after_failure
 from .errors import ConfigurationError
 from .money import CURRENCIES
 from .seed_words import DESCRIPTION_WORDS, SKILLS, TITLE_OPENERS, TITLE_ROLES, TITLE_TASKS
@@ -131,7 +132,15 @@ class Seeder:
         self.scale_name = scale
         self.scale = SCALES[scale]
         self.seed = seed
-        self.report = report or (lambda table, done, total: None)
+        shown = report or (lambda table, done, total: None)
+        reporting = threading.Lock()  # the outbox may load on another thread
+
+        def report_one_at_a_time(table: str, done: int, total: int) -> None:
+            with reporting:
+                shown(table, done, total)
+
+        self.report: Report = report_one_at_a_time
+        self.stop = threading.Event()  # set when a load fails: others stop early
         self.np = _numpy()
         self.summary = SeedSummary(scale, seed)
         self.staged: list[tuple[str, tuple[str, ...], list[list[tuple]], int]] | None = None
@@ -201,13 +210,19 @@ class Seeder:
         with self.backend.bulk_load(TABLES, keep_indexes=("service_sync",),
                                     **self._search_alongside()):
             self.staged = []
-            built = in_background(lambda: self._timed("rows built beside the outbox",
-                                                       self._build_tables), then=lambda: None)
             try:
-                self._outbox(self.backend)
+                built = in_background(lambda: self._timed("rows built beside the outbox",
+                                                           self._build_or_stop),
+                                      then=lambda: None)
+                try:
+                    self._outbox(self.backend)
+                except BaseException:
+                    wait_after_failure(built)
+                    raise
+                built()  # raises what the build raised (the outbox stopped early)
+                staged = self.staged
             finally:
-                built()
-            staged, self.staged = self.staged, None
+                self.staged = None
             for table, columns, chunks, total in staged:
                 self._load(table, columns, iter(chunks), total)
             restoring = time.perf_counter()
@@ -227,8 +242,19 @@ class Seeder:
                 restoring = time.perf_counter()
             self.summary.seconds["indexes, triggers, analyze"] = (time.perf_counter()
                                                                    - restoring)
-        finally:
-            wait_for_outbox()
+        except BaseException:
+            self.stop.set()
+            wait_after_failure(wait_for_outbox)
+            raise
+        wait_for_outbox()
+
+    def _build_or_stop(self) -> None:
+        """Build the tables; if that fails, stop the outbox's load early."""
+        try:
+            self._build_tables()
+        except BaseException:
+            self.stop.set()
+            raise
 
     def _search_alongside(self) -> dict[str, Any]:
         """The search index is rebuilt (from the jobs and their skills) once the
@@ -696,6 +722,8 @@ class Seeder:
             f"CASE WHEN i <= {finished} THEN s.done END "
             f"FROM seq JOIN seed_stamps AS s ON s.k = i / {per_stamp} {kind}")
         for low, high in self._spans(n, OUTBOX_CHUNK):  # bounded transactions, progress
+            if self.stop.is_set():  # the rest of the load failed: do not finish this
+                return
             with db.atomic():
                 db.execute_sql(sql.replace("{series}", backend.sql_series(low + 1, high)))
             self.report("service_sync", high, n)

@@ -13,6 +13,7 @@ A backend owns
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -647,7 +648,10 @@ def in_background(work: Callable[[], None], then: Callable[[], Any]) -> Callable
         except BaseException as exc:  # handed to the thread that waits
             failures.append(exc)
         finally:
-            then()
+            try:
+                then()
+            except BaseException as exc:
+                failures.append(exc)
 
     thread = threading.Thread(target=run, name="azora-background", daemon=True)
     thread.start()
@@ -658,3 +662,10 @@ def in_background(work: Callable[[], None], then: Callable[[], Any]) -> Callable
             raise failures[0]
 
     return wait
+
+
+def wait_after_failure(wait: Callable[[], None]) -> None:
+    """Wait for a background task while handling another failure: its own
+    failure must not hide the one being raised."""
+    with contextlib.suppress(BaseException):  # the caller re-raises the first failure
+        wait()

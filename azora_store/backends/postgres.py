@@ -757,27 +757,36 @@ END $$""",
                 self.db.execute_sql(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')
         self.db.execute_sql("SET synchronous_commit = off")
         self.db.execute_sql("SET maintenance_work_mem = '256MB'")
+        loaded = False
         try:
             yield
+            loaded = True
         finally:
             self.db.execute_sql("RESET session_replication_role")
             for table in tables:
                 self.db.execute_sql(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
             # Its own connection (peewee's are per thread); the index builds
-            # of what it writes would wait for its transaction anyway.
-            wait = in_background(alongside, then=self.db.close) if alongside else None
-            try:
-                for _, definition, table in saved:
-                    if table not in alongside_tables or wait is None:
+            # of what it writes would wait for its transaction anyway. Not
+            # after a failed load: the rows are partial.
+            wait = (in_background(alongside, then=self.db.close)
+                    if alongside is not None and loaded else None)
+            later = [definition for _, definition, table in saved
+                     if wait is not None and table in alongside_tables]
+            try:  # every index back and the session reset, whatever fails
+                for _, definition, _ in saved:
+                    if definition not in later:
                         self.db.execute_sql(definition)
             finally:
-                if wait is not None:
-                    wait()
-            for _, definition, table in saved:
-                if table in alongside_tables and wait is not None:
-                    self.db.execute_sql(definition)
-            self.db.execute_sql("RESET synchronous_commit")
-            self.db.execute_sql("RESET maintenance_work_mem")
+                try:
+                    if wait is not None:
+                        wait()
+                finally:
+                    try:
+                        for definition in later:
+                            self.db.execute_sql(definition)
+                    finally:
+                        self.db.execute_sql("RESET synchronous_commit")
+                        self.db.execute_sql("RESET maintenance_work_mem")
             for table in tables:  # vacuum sets the visibility map: index-only scans
                 self.db.execute_sql(f'VACUUM (ANALYZE) "{table}"')
 

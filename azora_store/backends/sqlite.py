@@ -614,8 +614,10 @@ END"""
         self.db.execute_sql("PRAGMA foreign_keys = OFF")
         self.db.execute_sql("PRAGMA synchronous = OFF")
         self.db.execute_sql("PRAGMA ignore_check_constraints = ON")  # 9 us a row otherwise
+        loaded = False
         try:
             yield
+            loaded = True
         finally:
             for kind in ("index", "trigger"):  # indexes first: triggers may rely on them
                 for saved_kind, _, sql in saved:
@@ -623,13 +625,15 @@ END"""
                         self.db.execute_sql(sql)
             self.db.execute_sql("PRAGMA ignore_check_constraints = OFF")
             self.db.execute_sql("PRAGMA foreign_keys = ON")
-            if alongside is not None:  # one writer: after the indexes
-                alongside()
-            self.db.execute_sql("PRAGMA analysis_limit = 1000")  # sampled, not full scans
-            self.db.execute_sql("ANALYZE")
-            self.db.execute_sql(f"PRAGMA synchronous = {int(synchronous)}")
-            if journal in _JOURNAL_MODES:  # what SQLite itself reported
-                self.db.execute_sql(f"PRAGMA journal_mode = {journal}")
+            try:
+                if alongside is not None and loaded:  # one writer: after the indexes
+                    alongside()
+                self.db.execute_sql("PRAGMA analysis_limit = 1000")  # sampled, not full scans
+                self.db.execute_sql("ANALYZE")
+            finally:
+                self.db.execute_sql(f"PRAGMA synchronous = {int(synchronous)}")
+                if journal in _JOURNAL_MODES:  # what SQLite itself reported
+                    self.db.execute_sql(f"PRAGMA journal_mode = {journal}")
 
     def bulk_load_aside(self) -> None:
         # One writer per file. Loading the outbox into a file of its own and
