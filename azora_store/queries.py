@@ -545,20 +545,21 @@ class Queries:
                             count * self.backend.text_check_cost_us <= TEXT_CHECK_BUDGET_US)
         unordered = bool(self.backend.text_window_ids) and not skill_driven
         bounded = unordered and self._text_bound(request) <= TEXT_WINDOW_SKIP
-        facets = self._facets(request)  # once per search, not per statement
         want = request.limit + 1
         tiers = (self.backend.text_search_tiers(request.text, request.skills) if bounded
                  else None)
         if tiers is not None:
-            rows, tier_of = self._text_both_tiers(request, tiers, facets, after, want)
+            rows, tier_of = self._text_both_tiers(request, tiers, after, want)
         else:
             rows, tier_of = self._text_tier_by_tier(request, skill_driven and driver,
-                                                    unordered, bounded, facets, after, want)
+                                                    unordered, bounded,
+                                                    self._facets(request),  # once per search
+                                                    after, want)
         last = request.limit - 1
         return self._page(rows, request.limit, lambda row: [tier_of[last], row[0]])
 
-    def _text_both_tiers(self, request: SearchRequest, tiers: Any, facets: Facets,
-                         after: list[Any] | None, want: int) -> tuple[list[tuple], list[int]]:
+    def _text_both_tiers(self, request: SearchRequest, tiers: Any, after: list[Any] | None,
+                         want: int) -> tuple[list[tuple], list[int]]:
         """Few matches expected (bounded), and one index holds titles and the
         rest: one statement ranks title matches first (k = 1) and the others
         after, so a search with under a page of matches scans the index once,

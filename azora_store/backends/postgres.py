@@ -8,6 +8,7 @@ short index walks where parallel workers only add start-up latency.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -356,8 +357,6 @@ END $$""",
         # and window in one index scan. A job_skills statement refreshes the
         # vectors of its jobs without counting as an edit of them (updated_at
         # kept): the refresh trigger is named to run after trg_jobs_updated_at.
-        refresh_on = f"SELECT set_config('{SEARCH_REFRESH}', 'on', true)"
-        refresh_off = f"SELECT set_config('{SEARCH_REFRESH}', '', true)"
         touch = f"UPDATE jobs SET title_vector = NULL WHERE {OPEN_JOB} AND id IN "
         changed = ("(SELECT job_id FROM ((SELECT job_id, skill FROM new_rows EXCEPT "
                    "SELECT job_id, skill FROM old_rows) UNION ALL (SELECT job_id, skill FROM "
@@ -398,9 +397,7 @@ END $$""",
             "EXECUTE FUNCTION azora_refresh_job_vectors()",
             "CREATE TRIGGER trg_job_skills_vectors_truncate AFTER TRUNCATE ON job_skills "
             "FOR EACH STATEMENT EXECUTE FUNCTION azora_refresh_job_vectors()",
-            refresh_on, f"UPDATE jobs SET title_vector = NULL WHERE {OPEN_JOB}", refresh_off,
-            *self._search_indexes_ddl(),
-            "ANALYZE jobs",  # the lexeme statistics now include the skills
+            *self._refresh_job_vectors_ddl(),  # the lexeme statistics include the skills
         ]
 
     @staticmethod
@@ -448,14 +445,19 @@ END $$"""
                 f"current_setting('{SEARCH_REFRESH}', true) = 'on') "
                 "EXECUTE FUNCTION azora_job_vectors()")
 
-    def _refresh_job_vectors_ddl(self) -> list[str]:
-        """Recompute every OPEN job's vectors (their triggers do it; updated_at
-        kept), with the GIN indexes rebuilt once after instead of updated."""
-        return ["DROP INDEX IF EXISTS ix_jobs_title_search", "DROP INDEX IF EXISTS ix_jobs_search",
-                f"SELECT set_config('{SEARCH_REFRESH}', 'on', true)",
+    @staticmethod
+    def _recompute_vectors_sql() -> list[str]:
+        """Every OPEN job's vectors recomputed by their triggers, updated_at
+        kept (one transaction: the flag is transaction-local)."""
+        return [f"SELECT set_config('{SEARCH_REFRESH}', 'on', true)",
                 f"UPDATE jobs SET title_vector = NULL WHERE {OPEN_JOB}",
-                f"SELECT set_config('{SEARCH_REFRESH}', '', true)",
-                *self._search_indexes_ddl(), "ANALYZE jobs"]
+                f"SELECT set_config('{SEARCH_REFRESH}', '', true)"]
+
+    def _refresh_job_vectors_ddl(self) -> list[str]:
+        """The vectors recomputed with the GIN indexes rebuilt once after
+        instead of updated."""
+        return ["DROP INDEX IF EXISTS ix_jobs_title_search", "DROP INDEX IF EXISTS ix_jobs_search",
+                *self._recompute_vectors_sql(), *self._search_indexes_ddl(), "ANALYZE jobs"]
 
     def search_budget_pairs_ddl(self) -> list[str]:
         # A search with a currency and a budget range ORs the range's pairs
@@ -772,21 +774,18 @@ END $$""",
                     if alongside is not None and loaded else None)
             later = [definition for _, definition, table in saved
                      if wait is not None and table in alongside_tables]
-            try:  # every index back and the session reset, whatever fails
+            # Every index back and the session reset, whatever fails (the
+            # callbacks run last first, each even if one before it raised).
+            with contextlib.ExitStack() as cleanup:
+                cleanup.callback(self.db.execute_sql, "RESET maintenance_work_mem")
+                cleanup.callback(self.db.execute_sql, "RESET synchronous_commit")
+                for definition in reversed(later):
+                    cleanup.callback(self.db.execute_sql, definition)
+                if wait is not None:
+                    cleanup.callback(wait)
                 for _, definition, _ in saved:
                     if definition not in later:
                         self.db.execute_sql(definition)
-            finally:
-                try:
-                    if wait is not None:
-                        wait()
-                finally:
-                    try:
-                        for definition in later:
-                            self.db.execute_sql(definition)
-                    finally:
-                        self.db.execute_sql("RESET synchronous_commit")
-                        self.db.execute_sql("RESET maintenance_work_mem")
             for table in tables:  # vacuum sets the visibility map: index-only scans
                 self.db.execute_sql(f'VACUUM (ANALYZE) "{table}"')
 
@@ -806,9 +805,8 @@ END $$""",
         with self.db.atomic():
             for name, _ in indexes:
                 self.db.execute_sql(f'DROP INDEX "{name}"')
-            self.db.execute_sql(f"SELECT set_config('{SEARCH_REFRESH}', 'on', true)")
-            self.db.execute_sql(f"UPDATE jobs SET title_vector = NULL WHERE {OPEN_JOB}")
-            self.db.execute_sql(f"SELECT set_config('{SEARCH_REFRESH}', '', true)")
+            for sql in self._recompute_vectors_sql():
+                self.db.execute_sql(sql)
             for _, definition in indexes:
                 self.db.execute_sql(definition)
         self.db.execute_sql("VACUUM (ANALYZE) jobs")
