@@ -159,20 +159,26 @@ def store(bench_url: str) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def replays(store: Any) -> Iterator[Callable[[list[Call]], list[Call]]]:
+def replays(store: Any) -> Callable[[list[Call]], list[Call]]:
     """``replays(calls)``: for each call, a callable that runs the SQL the call
-    ran (captured once) through the bare driver, on its own connection with the
-    store's session settings."""
+    ran (captured once) through the bare driver, on the driver connection the
+    package uses (``store.db.connection()``).
+
+    The same connection, not a second one: on Postgres each connection is a
+    server process, and on 2 cores a round trip to a process the scheduler
+    left on the client's core took 42 us where one on the other core took
+    75 us (a kyc_lookup/user statement, measured 2026-11-29), so with two
+    connections the ratio read the processes' placement (0.66x to 1.88x from
+    run to run) more than the package. On one connection it read 1.00-1.02 in
+    six runs; on SQLite the choice made no difference (1.08 either way)."""
     backend = store.backend
-    connection = backend.bare_connection()
 
     def replay(call: Call) -> Call:
         statements = capture(store, call)
-        return lambda: [backend.run_on(connection, sql, params, again)
+        return lambda: [backend.run_on(store.db.connection(), sql, params, again)
                         for sql, params, again in statements]
 
-    yield lambda calls: [replay(call) for call in calls]
-    connection.close()
+    return lambda calls: [replay(call) for call in calls]
 
 
 # -- parameters drawn from the data ----------------------------------------------------

@@ -369,12 +369,6 @@ class Backend(ABC):
         return connection.execute(sql, params).fetchall()
 
     @abstractmethod
-    def bare_connection(self) -> Any:
-        """A new driver connection with this store's session settings (pragmas,
-        session options), outside peewee and any pool: the baseline the
-        benchmarks replay the package's SQL on. The caller closes it."""
-
-    @abstractmethod
     def text_search(self, text: str, title_tier: bool, skills: Sequence[str] = ()
                     ) -> tuple[str, str, str, list[Any]]:
         """How to find OPEN jobs matching ``text`` (user input, made safe here):

@@ -144,13 +144,13 @@ class PostgresBackend(Backend):
                    "options": session}
         if "sslmode" in options:
             connect["sslmode"] = options["sslmode"]
-        self._connect_args = {k: v for k, v in connect.items() if v is not None}
+        connect_args = {k: v for k, v in connect.items() if v is not None}
         self.pool_size = options.get("max_connections", 20)
         self.pool_timeout = options.get("pool_timeout", 10.0)
         return AzoraPostgresDatabase(
             self.url.database, prefer_psycopg3=True,
             max_connections=self.pool_size, timeout=self.pool_timeout,
-            stale_timeout=options.get("stale_timeout", 300), **self._connect_args)
+            stale_timeout=options.get("stale_timeout", 300), **connect_args)
 
     def close(self) -> None:
         """Return this thread's connection and close every pooled one."""
@@ -665,10 +665,6 @@ END $$""",
         # skill) can be 50x slower. prepare=False plans with the actual values.
         return connection.execute(sql, params or None,
                                   prepare=False if plan_each_time else None).fetchall()
-
-    def bare_connection(self) -> Any:
-        return psycopg.connect(dbname=self.url.database, autocommit=True,
-                               **self._connect_args)
 
     def text_search(self, text: str, title_tier: bool, skills: Sequence[str] = ()
                     ) -> tuple[str, str, str, list[Any]]:

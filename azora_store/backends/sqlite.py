@@ -98,9 +98,6 @@ class SqliteBackend(Backend):
                                    timeout=pragmas["busy_timeout"] / 1000,
                                    check_same_thread=False)
 
-    def bare_connection(self) -> Any:
-        return self.db._connect()  # sqlite3, with the pragmas (peewee's connection hook)
-
     def database_exists(self) -> bool:
         return self.path == ":memory:" or os.path.exists(self.path)
 
