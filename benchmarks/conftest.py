@@ -171,11 +171,11 @@ def replays(store: Any) -> Callable[[list[Call]], list[Call]]:
     connections the ratio read the processes' placement (0.66x to 1.88x from
     run to run) more than the package. On one connection it read 1.00-1.02 in
     six runs; on SQLite the choice made no difference (1.08 either way)."""
-    backend = store.backend
+    backend, connection = store.backend, store.db.connection()
 
     def replay(call: Call) -> Call:
         statements = capture(store, call)
-        return lambda: [backend.run_on(store.db.connection(), sql, params, again)
+        return lambda: [backend.run_on(connection, sql, params, again)
                         for sql, params, again in statements]
 
     return lambda calls: [replay(call) for call in calls]

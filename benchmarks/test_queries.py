@@ -63,7 +63,7 @@ def _indexing_first(store: Any, documents: list[str], bases: list[Any]) -> list[
     The statement's parameter is the HMAC of the number, which any client of
     this schema has to compute from what it was given: it is the query's own
     work, not the package's overhead, so both sides pay it (through the same
-    function; ~0.5 us). Without it the ratio read 1.25-1.40 on SQLite, where
+    function; 0.6 us a call). Without it the ratio read 1.25-1.40 on SQLite, where
     the whole statement takes ~5-10 us.
     """
     blind_index = store.compliance.cipher.blind_index
