@@ -270,19 +270,18 @@ def test_sqlite_bulk_load_restores_the_journal_and_sync_modes(tmp_path) -> None:
         assert (pragma("journal_mode"), pragma("synchronous")) == before == ("wal", 1)
 
 
-def _index_count(store: Any) -> int:
-    if store.backend.name == "sqlite":
-        sql = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
-    else:
-        sql = "SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema()"
-    return _rows(store, sql)[0][0]
+def _indexes_and_triggers(store: Any) -> tuple[list[str], dict[str, Any]]:
+    """The indexes by name (Postgres may print a restored partial index's
+    condition differently) and the triggers with their definitions."""
+    schema = store.backend.schema_snapshot()
+    return sorted(schema["indexes"]), schema["triggers"]
 
 
 def test_a_failed_rebuild_beside_the_indexes_leaves_them_all_and_the_session(store) -> None:
     """The search rebuild runs once the rows are in, beside the index rebuild
     (Postgres) or after it (SQLite): when it fails, every index still comes
     back, the connection's load settings are undone and its error is raised."""
-    indexes = _index_count(store)
+    schema = _indexes_and_triggers(store)
     sqlite = store.backend.name == "sqlite"
     settings = (("PRAGMA journal_mode", "PRAGMA synchronous") if sqlite else
                 ("SHOW synchronous_commit", "SHOW session_replication_role"))
@@ -294,7 +293,7 @@ def test_a_failed_rebuild_beside_the_indexes_leaves_them_all_and_the_session(sto
     with pytest.raises(RuntimeError, match="rebuild failed"), store.backend.bulk_load(
             ("jobs", "job_skills"), alongside=fail, alongside_tables=("jobs",)):
         pass
-    assert _index_count(store) == indexes
+    assert _indexes_and_triggers(store) == schema
     assert [_rows(store, sql)[0][0] for sql in settings] == before
     assert before == (["wal", before[1]] if sqlite else ["on", "origin"])
 
@@ -312,7 +311,7 @@ def test_a_seed_that_fails_halfway_raises_its_error_and_restores_the_indexes(
     """A table that fails to build stops the outbox's load early (SQLite builds
     beside it, Postgres loads it beside the tables) and its error is the one
     raised; the indexes and triggers come back."""
-    indexes = _index_count(store)
+    schema = _indexes_and_triggers(store)
 
     def broken(self: Seeder) -> None:
         raise RuntimeError("no AML rows today")
@@ -320,4 +319,4 @@ def test_a_seed_that_fails_halfway_raises_its_error_and_restores_the_indexes(
     monkeypatch.setattr(Seeder, "_aml", broken)
     with pytest.raises(RuntimeError, match="no AML rows today"):
         Seeder(store, "tiny", SEED).run()
-    assert _index_count(store) == indexes
+    assert _indexes_and_triggers(store) == schema
