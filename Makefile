@@ -13,7 +13,7 @@ USERS    ?= 8
 BACKEND  ?= sqlite
 LOAD      = $(BIN)/python loadtests/run.py $(foreach b,$(BACKEND),--backend $(b)) --scale $(SCALE) -u $(USERS)
 
-.PHONY: demo test bench lint format clean load soak
+.PHONY: demo test test-fast bench lint format clean load soak
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ demo: $(BASE)  ## the main job: the marketplace story on a fresh SQLite database
 
 test: $(DEV)  ## every test, on SQLite and on PostgreSQL ($$AZORA_TEST_PG_URL)
 	$(BIN)/pytest
+
+test-fast: $(DEV)  ## the inner loop: every test but those marked slow
+	$(BIN)/pytest -m "not slow"
 
 bench: $(DEV)  ## the four target queries on both backends at $(SCALE) scale; gated by benchmarks/thresholds.toml
 	$(BIN)/azora-store bench --scale $(SCALE) --json .benchmarks/bench-$(SCALE).json

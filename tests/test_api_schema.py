@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -41,6 +42,7 @@ def _with(field: str, ids: list[int]) -> Any:
     return lambda strategy: st.builds(point, strategy, st.sampled_from(ids))
 
 
+@pytest.mark.slow
 def test_generated_requests_match_the_document(store: Store) -> None:
     rows = _populate(store)
     schema = schemathesis.openapi.from_wsgi("/openapi.json", create_app(lambda: store))

@@ -117,6 +117,7 @@ def test_a_caller_transaction_rolls_back_the_key_with_the_effect(store) -> None:
     assert not m.deposit(user.id, "5.00", "USD", idempotency_key="dep").replayed
 
 
+@pytest.mark.slow
 def test_replaying_a_thousand_money_requests_changes_nothing(store) -> None:
     w = market_world(store)
     m = store.market
@@ -443,6 +444,7 @@ class LedgerMachine(RuleBasedStateMachine):
             assert self.m.balance(user, "USD") == expected, user
 
 
+@pytest.mark.slow
 def test_random_operation_sequences_keep_the_books(store) -> None:
     LedgerMachine.store = store
     # No shrink phase: the database outlives examples, which makes shrinking take

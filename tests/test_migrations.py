@@ -119,6 +119,7 @@ def test_failing_migration_leaves_previous_version_intact(empty_url: str, tmp_pa
         assert sql(store, "SELECT COUNT(*) FROM users") == [(0,)]
 
 
+@pytest.mark.slow
 def test_two_concurrent_inits_apply_each_migration_once(empty_url: str) -> None:
     env = dict(os.environ, AZORA_DATABASE_URL=empty_url)
     command = [sys.executable, "-m", "azora_store", "init"]

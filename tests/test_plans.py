@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from azora_store.bench_command import pytest_arguments
@@ -55,6 +56,7 @@ def test_bench_arguments_select_the_backend() -> None:
     assert "-k" not in pytest_arguments("small", "both", None, None, 50, 1, None)
 
 
+@pytest.mark.slow
 def test_bench_runs_the_suite_and_writes_the_table(tmp_path) -> None:
     out = tmp_path / "bench.json"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -226,6 +226,7 @@ def test_a_stuck_key_does_not_block_other_keys(store) -> None:
 # -- leases -------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_slow_live_handler_keeps_its_lease(store) -> None:
     """Lease 1.5 s, handler 3 s: the heartbeat renews it, so a second worker never
     rescues the event into a duplicate run."""

@@ -118,6 +118,7 @@ class SlowHook(BaseHTTPRequestHandler):
         pass
 
 
+@pytest.mark.slow
 def test_sigterm_finishes_the_event_in_hand_and_releases_the_rest(db_url: str) -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), SlowHook)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -146,6 +147,7 @@ def test_sigterm_finishes_the_event_in_hand_and_releases_the_rest(db_url: str) -
     store.close()
 
 
+@pytest.mark.slow
 def test_cli_worker_status_retry_prune(db_url: str) -> None:
     store = open_store(db_url)
     for n in range(30):
