@@ -13,7 +13,7 @@ USERS    ?= 8
 BACKEND  ?= sqlite
 LOAD      = $(BIN)/python loadtests/run.py $(foreach b,$(BACKEND),--backend $(b)) --scale $(SCALE) -u $(USERS)
 
-.PHONY: demo test test-fast bench lint format clean load soak
+.PHONY: demo test test-fast bench lint format docs docs-cli clean load soak
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ load: $(DEV)  ## seed (or reuse) a database, serve it, bounded headless Locust, 
 soak: $(DEV)  ## ten minutes of the same workload; reports server RSS at start and end
 	$(LOAD) -t 10m --profile soak
 
+docs: $(DEV)  ## build the docs site into site/; a broken link or reference fails
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+docs-cli: $(DEV)  ## regenerate docs/cli.md from the commands' --help
+	$(BIN)/python scripts/cli_reference.py
+
 lint: $(DEV)
 	$(BIN)/ruff check .
 
@@ -53,4 +59,4 @@ format: $(DEV)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .benchmarks demo.db demo.db-wal demo.db-shm demo.db.key
+	rm -rf $(VENV) .pytest_cache .ruff_cache .benchmarks site demo.db demo.db-wal demo.db-shm demo.db.key

@@ -14,7 +14,7 @@ from tests.factories import build_world, transfer
 from tests.helpers import dump, sql
 
 OLD = datetime(2020, 1, 1)
-# service_sync keeps updated_at in every outbox statement instead (README: "The outbox").
+# service_sync keeps updated_at in every outbox statement instead (docs/outbox.md, "Schema").
 UPDATED_AT_TABLES = [m._meta.table_name for m in TABLES
                      if "updated_at" in m._meta.fields and m._meta.table_name != "service_sync"]
 

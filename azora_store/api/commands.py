@@ -24,7 +24,8 @@ from ..errors import SchemaOutOfDate
               show_default="2 x CPU count",
               help="Worker processes, each with its own database connections.")
 @click.option("--threads", type=click.IntRange(1, 256), default=1, show_default=True,
-              help="Threads per worker (gthread). Processes beat threads here: see the README.")
+              help="Threads per worker (gthread). Processes beat threads here "
+                   "(docs/http-api.md).")
 @click.option("--worker-class", type=click.Choice(["gthread", "sync"]), default="gthread",
               show_default=True, help="gunicorn worker class (sync has no keep-alive).")
 @click.option("--access-log", is_flag=True, help="Log every request on stderr.")
