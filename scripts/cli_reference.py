@@ -69,7 +69,8 @@ def render() -> str:
     lines = [HEADER.format(prog=PROG)]
     for path, command in found:
         summary = command.get_short_help_str(limit=200).replace("|", "\\|")
-        lines.append(f"| [`{path}`](#{anchor(path)}) | {summary} |\n")
+        short = path.removeprefix(f"{PROG} ")
+        lines.append(f"| [`{short}`](#{anchor(path)}) | {summary} |\n")
     for path, _command in [(PROG, cli), *found]:
         lines.append(f"\n## {path}\n\n```text\n{help_text(path)}```\n")
     return "".join(lines)
