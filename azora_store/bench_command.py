@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from .backends import DatabaseURL, backend_class
+from .extras import check
 from .seed import SCALES
 
 SUITE = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -50,13 +51,16 @@ def bench_command(scale: str, backend: str, url: str | None, json_path: str | No
     """Measure the four target queries (p50/p95/p99, and the raw driver's p50
     for the same SQL) and check benchmarks/thresholds.toml.
 
-    Needs a source checkout with the dev extra (pytest-benchmark).
+    Needs a source checkout with the dev extra (pip install -e '.[dev]':
+    pytest-benchmark, numpy to seed, psycopg for PostgreSQL).
 
     \b
     Example:
       azora-store bench --scale small --json bench.json
       azora-store bench --db sqlite:///large.db --scale large -k search
     """
+    check(("pytest", "pytest_benchmark") + (("numpy",) if url is None else ()),
+          "azora-store bench")
     if not SUITE.is_dir():
         raise click.ClickException(f"no benchmark suite at {SUITE}: bench runs from a source "
                                    "checkout (git clone, then pip install -e '.[dev]')")

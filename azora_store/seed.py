@@ -32,6 +32,7 @@ from typing import Any
 
 from .backends.base import in_background, wait_after_failure
 from .errors import ConfigurationError
+from .extras import require
 from .money import CURRENCIES
 from .seed_words import DESCRIPTION_WORDS, SKILLS, TITLE_OPENERS, TITLE_ROLES, TITLE_TASKS
 
@@ -86,12 +87,7 @@ Report = Callable[[str, int, int], None]  # table, rows so far, rows expected
 
 
 def _numpy() -> Any:
-    try:
-        import numpy
-    except ImportError:
-        raise ConfigurationError("the seed generator needs numpy: pip install "
-                                 "'azora_store[seed]'") from None
-    return numpy
+    return require("numpy", "the seed generator")
 
 
 def zipf_weights(n: int, exponent: float) -> Any:

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from .clitools import db_option
+from .extras import require
 from .seed import SCALES, Seeder
 
 
@@ -56,6 +57,7 @@ def seed_command(store: Any, scale: str, seed: int) -> None:
       azora-store init --db sqlite:///bench.db
       azora-store seed --scale medium --db sqlite:///bench.db
     """
+    require("numpy", "azora-store seed")  # before the schema is created
     store.migrate()
     sizes = SCALES[scale]
     click.echo(f"seeding {store.url} at scale {scale}: {sizes.users:,} users, {sizes.jobs:,} "

@@ -15,6 +15,10 @@ from ..backends import DEFAULT_URL, URL_ENV
 from ..clitools import db_option, echo_err
 from ..errors import SchemaOutOfDate
 
+#: What ``serve`` imports (the [server] extra); prometheus_client only in the
+#: workers, after the metrics directory is set up.
+SERVER_MODULES = ("falcon", "gunicorn", "prometheus_client")
+
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True,
@@ -43,7 +47,10 @@ def serve_command(url: str, host: str, port: int, workers: int, threads: int,
       azora-store serve --db sqlite:///azora.db --port 4000 --workers 2
       curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:4000/api/sync/status
     """
+    from ..extras import check
     from ..store import open_store
+
+    check(SERVER_MODULES, "azora-store serve")
     from .server import ServeOptions, Server
 
     # Check the database once here, then close it: workers open their own after fork.

@@ -27,6 +27,7 @@ from ..errors import (
     SchemaOutOfDate,
     ValidationError,
 )
+from ..extras import missing_extra
 from ..search_facets import budget_bucket_sql, budget_buckets
 from .base import (
     Backend,
@@ -128,8 +129,7 @@ class PostgresBackend(Backend):
 
     def create_database(self) -> peewee.Database:
         if psycopg is None:
-            raise ConfigurationError(
-                "PostgreSQL support needs the psycopg driver: pip install 'azora_store[pg]'")
+            raise missing_extra("psycopg", "PostgreSQL support")
         if not self.url.database:
             raise ConfigurationError(f"{self.url.redacted()} names no database: use "
                                      "postgresql://user@host:5432/dbname")
