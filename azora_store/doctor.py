@@ -46,9 +46,10 @@ def diagnose(store: Any) -> Report:
                                          ("url", store.url)]))
     settings = backend.settings()
     report.sections.append(("settings", sorted(settings.items())))
-    for name, bad, why in backend.setting_warnings:
-        if settings.get(name, "").lower() == bad:
-            report.warnings.append(f"{name}={bad}: {why}")
+    for name, good, why in backend.setting_warnings:
+        value = settings.get(name)
+        if value is not None and value.lower() not in good:
+            report.warnings.append(f"{name}={value}: {why}")
     report.warnings.extend(backend.cache_warnings(SEARCHED_TABLES))
 
     states = store.migrations.status()

@@ -36,8 +36,10 @@ from .base import (
     TransitionGraph,
     TranslatingDatabase,
     app_error,
+    one_of,
     take_options,
     wait_for_lock,
+    whole_number,
 )
 from .stopwords import as_postgres_reads_it
 
@@ -46,15 +48,18 @@ POSTING_OPEN = ("CASE WHEN {row}.status = 'OPEN' AND {row}.deleted_at IS NULL "
                 "THEN {row}.created_at END")
 MIGRATION_LOCK_TIMEOUT = 600.0
 
-_JOURNAL_MODES = frozenset({"delete", "truncate", "persist", "memory", "wal", "off"})
-#: Pragmas a URL may override, e.g. ``sqlite:///a.db?synchronous=normal``.
+INT32 = 2_147_483_647
+_JOURNAL_MODES = ("wal", "delete", "truncate", "persist", "memory", "off")
+#: Pragmas a URL may override, e.g. ``sqlite:///a.db?synchronous=normal``, with
+#: the values each accepts (anything else is refused, naming them).
 PRAGMA_OPTIONS: dict[str, Callable[[str], Any]] = {
-    "journal_mode": str,
-    "synchronous": str,
-    "busy_timeout": int,
-    "cache_size": int,
-    "mmap_size": int,
+    "journal_mode": one_of(*_JOURNAL_MODES),
+    "synchronous": one_of("full", "extra", "normal", "off"),
+    "busy_timeout": whole_number(0, INT32, " (ms)"),
+    "cache_size": whole_number(-INT32 - 1, INT32, " (pages; negative: KiB)"),
+    "mmap_size": whole_number(0, 2**63 - 1, " (bytes)"),
 }
+SYNCHRONOUS = {"0": "off", "1": "normal", "2": "full", "3": "extra"}  # PRAGMA's numbers
 DEFAULT_PRAGMAS: dict[str, Any] = {
     "journal_mode": "wal",
     # FULL: a committed transaction survives power loss, not only a crash.
@@ -691,9 +696,13 @@ END"""
                 "implicit_unique": unique}
 
     setting_warnings = (
-        ("journal_mode", "delete", "readers block writers; use journal_mode=wal"),
-        ("synchronous", "0", "synchronous=off can lose committed transactions on a crash"),
-        ("foreign_keys", "0", "foreign keys are not enforced"),
+        ("journal_mode", ("wal",),
+         "not the documented wal: readers and writers block each other (delete, truncate, "
+         "persist) or a crash can corrupt the database (memory, off); use journal_mode=wal"),
+        ("synchronous", ("full", "extra"),
+         "weaker than the documented full: a committed transaction can be lost on power "
+         "loss (normal) or on a crash of the machine (off)"),
+        ("foreign_keys", ("1",), "foreign keys are not enforced"),
     )
 
     def settings(self) -> dict[str, str]:
@@ -701,6 +710,7 @@ END"""
                  "mmap_size", "page_size", "page_count", "freelist_count", "temp_store")
         values = {name: str(self.db.execute_sql(f"PRAGMA {name}").fetchone()[0])
                   for name in names}
+        values["synchronous"] = SYNCHRONOUS.get(values["synchronous"], values["synchronous"])
         values["lock_type"] = "IMMEDIATE"
         values["file"] = os.path.abspath(self.path) if self.path != ":memory:" else ":memory:"
         return values
