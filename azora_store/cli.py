@@ -50,7 +50,7 @@ def cli() -> None:
 
 
 @cli.command()
-@db_option
+@db_option(must_exist=False)
 def init(store: Any) -> None:
     """Create the database or upgrade it to the newest schema.
 
@@ -82,7 +82,7 @@ def migrate() -> None:
 
 @migrate.command("up")
 @click.option("--to", "target", metavar="NAME", help="Stop after this migration.")
-@db_option
+@db_option(must_exist=False)
 def migrate_up(store: Any, target: str | None) -> None:
     """Apply pending migrations (all, or through --to NAME).
 
@@ -139,7 +139,7 @@ def migrate_status(store: Any) -> None:
 
 @migrate.command("new")
 @click.argument("name")
-@db_option
+@db_option(must_exist=False)  # never connects: it writes a file in the package
 def migrate_new(store: Any, name: str) -> None:
     """Write the next numbered migration file with empty up() and down().
 

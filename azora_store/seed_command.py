@@ -46,7 +46,7 @@ class Progress:
               help="tiny 1k users | small 20k | medium 200k | large 1M (10M outbox events).")
 @click.option("--seed", "seed", type=int, default=42, show_default=True,
               help="Random seed: the same seed gives the same rows on either backend.")
-@db_option
+@db_option(must_exist=False)
 def seed_command(store: Any, scale: str, seed: int) -> None:
     """Fill a fresh database with a deterministic marketplace for benchmarks and
     load tests. Needs the field-encryption key (KYC documents are encrypted).

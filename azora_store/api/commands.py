@@ -54,7 +54,7 @@ def serve_command(url: str, host: str, port: int, workers: int, threads: int,
     from .server import ServeOptions, Server
 
     # Check the database once here, then close it: workers open their own after fork.
-    with open_store(url) as store:
+    with open_store(url, create=False) as store:
         pending = store.migrations.pending()
         store.backend.fetch("SELECT 1", ())
         shown = store.url
@@ -113,9 +113,10 @@ def token_list(store: Any, everything: bool) -> None:
     def when(value: Any) -> str:
         return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
 
+    rows = Tokens(store).list(include_revoked=everything)
     click.echo(f"{'id':>5}  {'name':<24} {'scopes':<22} {'created':<19}  {'last used':<19}  "
                "revoked")
-    for row in Tokens(store).list(include_revoked=everything):
+    for row in rows:
         click.echo(f"{row.id:>5}  {row.name:<24} {row.scopes:<22} {when(row.created_at):<19}  "
                    f"{when(row.last_used_at):<19}  {when(row.revoked_at)}")
 

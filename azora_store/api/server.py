@@ -58,7 +58,7 @@ class StoreHolder:
         if self.store is None:
             from ..store import open_store
 
-            self.store = open_store(self.url)
+            self.store = open_store(self.url, create=False)
             self._warm_up()
         return self.store
 

@@ -193,6 +193,11 @@ class TranslatingDatabase:
     backend: Backend
 
     def _translated(self, exc: Exception, sql: str = "", params: Any = None) -> AzoraError:
+        orig = getattr(exc, "orig", exc)
+        if isinstance(orig, AzoraError):
+            # Already ours: peewee wraps exceptions by the name of a base class,
+            # and azora_store's DatabaseError shares one with its own.
+            return orig
         return self.backend.translate_error(exc, sql, params)
 
     def execute_sql(self, sql, params=None):
@@ -272,6 +277,13 @@ class Backend(ABC):
     def database_exists(self) -> bool:
         """Whether the database is already there (checked without creating it)."""
         return True
+
+    def require_existing(self) -> None:  # noqa: B027 - nothing to do unless embedded
+        """From now on, never create the database by connecting to it: raise
+        ``DatabaseUnavailable`` naming it if it is missing (now, or at any later
+        connection). Call before the first connection. Servers never create a
+        database on connect, so there is nothing to do unless the database is
+        embedded (a file made by its first connection)."""
 
     def close(self) -> None:
         if not self.db.is_closed():

@@ -108,8 +108,8 @@ class AzoraPostgresDatabase(TranslatingDatabase, PooledPostgresqlDatabase):
         try:
             return super().execute_sql(sql, params)
         except DatabaseUnavailable:
-            if self.in_transaction():
-                raise
+            if self.in_transaction() or self.is_closed():  # in a transaction, or no connection
+                raise  # could be opened at all: a retry would only wait as long again
             # The server restarted or dropped us: pooled connections are stale.
             self.close()
             self.close_idle()
@@ -205,8 +205,15 @@ class PostgresBackend(Backend):
         if sqlstate.startswith("08") or sqlstate.startswith("57P") or (
                 psycopg is not None and isinstance(orig, psycopg.OperationalError)
                 and not sqlstate):
+            missing = _MISSING_DATABASE.search(message)
+            if missing:
+                return DatabaseUnavailable(
+                    f"there is no database {missing.group(1)!r} on the PostgreSQL server "
+                    f"at {self.url.host or '127.0.0.1'}:{self.url.port or 5432}: check the "
+                    "name in the URL, or create it (createdb) and run `azora-store init --db "
+                    f"{self.url.redacted()}`")
             return DatabaseUnavailable(f"cannot reach PostgreSQL at {self.url.redacted()}: "
-                                       f"{message}")
+                                       f"{' '.join(message.split())}")  # libpq's is 2 lines
         if any(text in message for text in _CONNECTION_LOST):
             return DatabaseUnavailable(f"lost the connection to PostgreSQL: {message}")
         return DatabaseError(f"PostgreSQL error {sqlstate}: {message}")

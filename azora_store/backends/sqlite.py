@@ -11,6 +11,7 @@ import json
 import os
 import re
 import sqlite3
+import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -73,7 +74,24 @@ DEFAULT_PRAGMAS: dict[str, Any] = {
 
 
 class AzoraSqliteDatabase(TranslatingDatabase, peewee.SqliteDatabase):
-    pass
+    #: Set by ``SqliteBackend.require_existing``: open the file read-write only
+    #: if it exists (SQLite's ``mode=rw``), never create it.
+    existing_only = False
+
+    def _connect(self):
+        if not self.existing_only or self.database == ":memory:":
+            return super()._connect()
+        if not os.path.exists(self.database):
+            raise self.backend.missing_database()
+        uri = "file:" + urllib.parse.quote(os.path.abspath(self.database)) + "?mode=rw"
+        conn = sqlite3.connect(uri, timeout=self._timeout, isolation_level=None, uri=True,
+                               **self.connect_params)
+        try:
+            self._add_conn_hooks(conn)
+        except Exception:
+            conn.close()
+            raise
+        return conn
 
 
 class SqliteBackend(Backend):
@@ -105,6 +123,17 @@ class SqliteBackend(Backend):
 
     def database_exists(self) -> bool:
         return self.path == ":memory:" or os.path.exists(self.path)
+
+    def require_existing(self) -> None:
+        self.db.existing_only = True
+        if not self.database_exists():
+            raise self.missing_database()
+
+    def missing_database(self) -> DatabaseUnavailable:
+        return DatabaseUnavailable(
+            f"there is no SQLite database at {os.path.abspath(self.path)} (nothing was "
+            f"created): check the path, or create it with `azora-store init --db "
+            f"{self.url.redacted()}`")
 
     # -- errors ----------------------------------------------------------------
 
