@@ -23,6 +23,7 @@ benchmarks run by hand.
 
 from __future__ import annotations
 
+import shlex
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -153,10 +154,11 @@ class Seeder:
         # left events and no users.
         if self.store.db.execute_sql("SELECT EXISTS (SELECT 1 FROM users) OR EXISTS "
                                      "(SELECT 1 FROM service_sync)").fetchone()[0]:
+            db = shlex.quote(self.store.url)
             raise ConfigurationError(
-                "the database already has users or outbox events: seed a fresh one "
-                "(azora-store migrate down --all --yes && azora-store init, or a new "
-                "file/database)")
+                f"the database already has users or outbox events: seed a fresh one "
+                f"(azora-store migrate down --all --yes --db {db} && azora-store init "
+                f"--db {db}, or a new file/database)")
         self.cipher = self.store.compliance.cipher  # no key set: fail before loading
         began = time.perf_counter()
         self._timed("plan (jobs, applicants)", self._plan)
