@@ -77,6 +77,9 @@ def _add_query_plans(store: Any, report: Report) -> None:
         for number, (sql, lines) in enumerate(plan.statements, 1):
             rows.append((f"statement {number}", " ".join(sql.split())[:160]))
             rows.extend(("", line) for line in lines)
+        if not rows:  # e.g. a skill no open job has: known without a statement
+            rows.append(("no statement", "answered without SQL: nothing matches the sample "
+                                         "parameters yet (an empty database?)"))
         report.sections.append((f"plan of {plan.name}", rows))
         for table, size in plan.full_scans:
             report.warnings.append(
