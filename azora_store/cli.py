@@ -19,7 +19,7 @@ from .clitools import db_option, echo_err
 from .compliance.commands import audit_group
 from .errors import AzoraError, ConfigurationError
 from .market.commands import demo_command, market_group
-from .migrations import ROW_COUNT_CAP
+from .migrations import ROW_COUNT_CAP, Revert
 from .seed_command import seed_command
 from .sync.commands import sync_group
 
@@ -129,7 +129,7 @@ def migrate_down(store: Any, steps: int, target: str | None, everything: bool,
     click.echo(f"reverted {len(reverted)} migration(s)" if reverted else "nothing to revert")
 
 
-def _confirm_drops(store: Any, plan: list[Any]) -> None:
+def _confirm_drops(store: Any, plan: list[Revert]) -> None:
     """List what the revert drops (on stderr) and ask; refuse where nobody can answer."""
     counts = store.migrations.row_counts([t for revert in plan for t in revert.tables])
     width = max(len(revert.name) for revert in plan)

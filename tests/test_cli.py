@@ -171,6 +171,17 @@ def test_down_with_yes_drops_without_asking_and_a_plain_revert_never_asks(
     assert _applied(empty_url) == MIGRATIONS - 7  # 0006 .. 0014 reverted
 
 
+def test_a_revert_confirmed_for_another_plan_reverts_nothing(store) -> None:
+    """Another runner changed what is applied between the question and the answer."""
+    from azora_store.errors import Conflict
+
+    plan = [revert.name for revert in store.migrations.down_plan(steps=2)]
+    with pytest.raises(Conflict, match="nothing was reverted"):
+        store.migrations.down(steps=3, expect=plan)
+    assert not store.migrations.pending()
+    assert store.migrations.down(steps=2, expect=plan) == plan
+
+
 def _down_on_a_terminal(url: str, answer: str) -> subprocess.CompletedProcess:
     """``migrate down --to 0005_job_search`` with a pseudo-terminal as stdin,
     answering the question with ``answer``."""

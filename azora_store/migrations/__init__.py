@@ -36,7 +36,7 @@ class Revert:
     """One migration that ``down`` would revert."""
 
     name: str
-    tables: tuple[str, ...]  # the tables its down() drops, with their rows
+    tables: tuple[str, ...]  # the tables its down() drops (with every row in them)
 
 
 @dataclass(frozen=True)
