@@ -9,7 +9,7 @@ bug and keeps its traceback.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,9 +19,11 @@ from .clitools import db_option, echo_err
 from .compliance.commands import audit_group
 from .errors import AzoraError, ConfigurationError
 from .market.commands import demo_command, market_group
-from .migrations import ROW_COUNT_CAP, Revert
 from .seed_command import seed_command
 from .sync.commands import sync_group
+
+if TYPE_CHECKING:
+    from .migrations import Revert
 
 
 class AzoraGroup(click.Group):
@@ -157,6 +159,8 @@ def _confirm_drops(store: Any, plan: list[Revert]) -> None:
 
 
 def _rows(count: int) -> str:
+    from .migrations import ROW_COUNT_CAP
+
     shown = f"{count:,} row" + ("" if count == 1 else "s")
     return shown if count <= ROW_COUNT_CAP else f"~{shown}"
 
