@@ -3,13 +3,16 @@ percentile table; a breached threshold makes the exit status 1."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from .backends import DatabaseURL, backend_class
+from .extras import check
 from .seed import SCALES
 
 SUITE = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -50,18 +53,47 @@ def bench_command(scale: str, backend: str, url: str | None, json_path: str | No
     """Measure the four target queries (p50/p95/p99, and the raw driver's p50
     for the same SQL) and check benchmarks/thresholds.toml.
 
-    Needs a source checkout with the dev extra (pytest-benchmark).
+    Needs a source checkout with the dev extra (pip install -e '.[dev]':
+    pytest-benchmark, numpy to seed, psycopg for PostgreSQL).
 
     \b
     Example:
       azora-store bench --scale small --json bench.json
       azora-store bench --db sqlite:///large.db --scale large -k search
     """
+    check(("pytest", "pytest_benchmark") + (("numpy",) if url is None else ()),
+          "azora-store bench")
     if not SUITE.is_dir():
         raise click.ClickException(f"no benchmark suite at {SUITE}: bench runs from a source "
                                    "checkout (git clone, then pip install -e '.[dev]')")
-    if url is not None:
-        DatabaseURL.parse(url)  # a malformed URL is reported before pytest starts
+    if url is not None:  # a bad URL or a missing database is reported before pytest starts
+        from .store import open_store
+
+        with open_store(url, create=False) as store:
+            store.backend.fetch("SELECT 1", ())
     args = pytest_arguments(scale, backend, url, json_path, rounds, seed, select)
-    completed = subprocess.run([sys.executable, "-m", "pytest", *args], check=False)
-    sys.exit(completed.returncode)
+    sys.exit(run_until_done([sys.executable, "-m", "pytest", *args]))
+
+
+def run_until_done(command: list[str]) -> int:
+    """Run ``command`` (pytest) and wait for it, even through Ctrl-C or SIGTERM.
+
+    pytest runs in a process group of its own, so the terminal's Ctrl-C reaches
+    only this process, which passes one SIGINT on: pytest then stops and tears
+    its fixtures down (dropping the scratch databases it made) before exiting.
+    (``subprocess.run`` would kill it 0.25 s after a Ctrl-C, mid-teardown.)"""
+    # SIGINT's default in the child: a shell starts background jobs with it ignored.
+    child = subprocess.Popen(command, process_group=0,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+    def interrupt(signum: int, frame: Any) -> None:
+        if child.poll() is None:
+            child.send_signal(signal.SIGINT)
+
+    previous = {signum: signal.signal(signum, interrupt)
+                for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return child.wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

@@ -9,7 +9,7 @@ bug and keeps its traceback.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -21,6 +21,9 @@ from .errors import AzoraError, ConfigurationError
 from .market.commands import demo_command, market_group
 from .seed_command import seed_command
 from .sync.commands import sync_group
+
+if TYPE_CHECKING:
+    from .migrations import Revert
 
 
 class AzoraGroup(click.Group):
@@ -50,7 +53,7 @@ def cli() -> None:
 
 
 @cli.command()
-@db_option
+@db_option(must_exist=False)
 def init(store: Any) -> None:
     """Create the database or upgrade it to the newest schema.
 
@@ -82,7 +85,7 @@ def migrate() -> None:
 
 @migrate.command("up")
 @click.option("--to", "target", metavar="NAME", help="Stop after this migration.")
-@db_option
+@db_option(must_exist=False)
 def migrate_up(store: Any, target: str | None) -> None:
     """Apply pending migrations (all, or through --to NAME).
 
@@ -105,6 +108,10 @@ def migrate_down(store: Any, steps: int, target: str | None, everything: bool,
                  yes: bool) -> None:
     """Revert migrations (the newest one by default). Reverting 0001 drops every table.
 
+    Whenever the migrations to revert drop tables (0001, 0010, ...), it first
+    lists them with their row counts and asks; without a terminal to ask on,
+    it refuses unless given --yes.
+
     \b
     Example:
       azora-store migrate down --to 0001_initial
@@ -113,10 +120,49 @@ def migrate_down(store: Any, steps: int, target: str | None, everything: bool,
     if everything and target:
         raise ConfigurationError("use either --all or --to NAME, not both")
     to = "zero" if everything else target
-    if not yes and (everything or target == "0001_initial" or to == "zero"):
-        click.confirm(f"This deletes data in {store.url}. Continue?", abort=True)
-    reverted = store.migrations.down(steps=steps, to=to, report=echo_err)
+    plan = store.migrations.down_plan(steps=steps, to=to)
+    if not plan:
+        click.echo("nothing to revert")
+        return
+    if not yes and any(revert.tables for revert in plan):
+        _confirm_drops(store, plan)
+    reverted = store.migrations.down(steps=steps, to=to, report=echo_err,
+                                     expect=[revert.name for revert in plan])
     click.echo(f"reverted {len(reverted)} migration(s)" if reverted else "nothing to revert")
+
+
+def _confirm_drops(store: Any, plan: list[Revert]) -> None:
+    """List what the revert drops (on stderr) and ask; refuse where nobody can answer."""
+    counts = store.migrations.row_counts([t for revert in plan for t in revert.tables])
+    width = max(len(revert.name) for revert in plan)
+    echo_err(f"migrate down would revert {len(plan)} migration(s) of {store.url}, "
+             "newest first:")
+    for revert in plan:
+        if len(revert.tables) <= 1:
+            dropped = "".join(f"drops table {t}: {_rows(counts[t])}" for t in revert.tables)
+            echo_err(f"  {revert.name:<{width}}  {dropped}".rstrip())
+            continue
+        echo_err(f"  {revert.name:<{width}}  drops {len(revert.tables)} tables:")
+        for table in revert.tables:
+            if counts[table]:
+                echo_err(f"      {table:<24} {_rows(counts[table])}")
+        empty = [table for table in revert.tables if not counts[table]]
+        if empty:
+            shown = "empty" if len(empty) == len(revert.tables) else f"and {len(empty)} empty"
+            echo_err(f"      {shown}: {', '.join(empty)}")
+    tables = sum(len(revert.tables) for revert in plan)
+    lost = f"{tables} table(s) holding {_rows(sum(counts.values()))}"
+    if sys.stdin is None or not sys.stdin.isatty():
+        raise ConfigurationError(f"migrate down would drop {lost} and there is no terminal "
+                                 "to confirm it on: run it again with --yes to confirm")
+    click.confirm(f"Drop {lost} in {store.url}?", abort=True, err=True)
+
+
+def _rows(count: int) -> str:
+    from .migrations import ROW_COUNT_CAP
+
+    shown = f"{count:,} row" + ("" if count == 1 else "s")
+    return shown if count <= ROW_COUNT_CAP else f"~{shown}"
 
 
 @migrate.command("status")
@@ -139,7 +185,7 @@ def migrate_status(store: Any) -> None:
 
 @migrate.command("new")
 @click.argument("name")
-@db_option
+@db_option(must_exist=False)  # never connects: it writes a file in the package
 def migrate_new(store: Any, name: str) -> None:
     """Write the next numbered migration file with empty up() and down().
 

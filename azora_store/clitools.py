@@ -13,22 +13,30 @@ import click
 from .backends import DEFAULT_URL, URL_ENV
 
 
-def db_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add ``--db URL`` to a command and hand it an open Store as ``store``."""
+def db_option(command: Callable[..., Any] | None = None, *, must_exist: bool = True
+              ) -> Any:
+    """Add ``--db URL`` to a command and hand it an open Store as ``store``.
 
-    @click.option("--db", "url", envvar=URL_ENV, default=DEFAULT_URL, show_default=True,
-                  metavar="URL", help=f"Database URL (or ${URL_ENV}).")
-    @functools.wraps(command)
-    def wrapper(url: str, **kwargs: Any) -> Any:
-        from .store import open_store
+    The database must already exist unless ``must_exist=False`` (the commands
+    that create it: init, migrate up, seed): a mistyped SQLite path is an error
+    naming the file, and no empty file is left behind."""
 
-        store = open_store(url)
-        try:
-            return command(store=store, **kwargs)
-        finally:
-            store.close()
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        @click.option("--db", "url", envvar=URL_ENV, default=DEFAULT_URL, show_default=True,
+                      metavar="URL", help=f"Database URL (or ${URL_ENV}).")
+        @functools.wraps(command)
+        def wrapper(url: str, **kwargs: Any) -> Any:
+            from .store import open_store
 
-    return wrapper
+            store = open_store(url, create=not must_exist)
+            try:
+                return command(store=store, **kwargs)
+            finally:
+                store.close()
+
+        return wrapper
+
+    return decorate(command) if command is not None else decorate
 
 
 def echo_err(message: str) -> None:

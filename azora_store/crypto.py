@@ -9,7 +9,8 @@
   numbers can be found without decrypting anything.
 - Display: a masked copy that shows only the last four characters.
 
-The master key comes from ``AZORA_FIELD_KEY`` (32 bytes, base64 or hex) or the
+The master key comes from ``AZORA_FIELD_KEY`` (32 bytes: base64, standard or
+URL-safe, or hex) or the
 file named by ``AZORA_FIELD_KEY_FILE``. Without one, using this module raises a
 ``ConfigurationError`` that says how to make a key: nothing falls back to a
 built-in key. ``key_id`` (the first 8 hex digits of SHA-256 of the key) is
@@ -19,10 +20,10 @@ stored with each row so a key rotation can tell old rows from new ones.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import os
+import re
 import secrets
 from functools import cache
 from typing import Any
@@ -39,17 +40,26 @@ def generate_key() -> str:
     return base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+_HEX = re.compile(r"[0-9a-fA-F]{64}")
+_BASE64 = re.compile(r"[A-Za-z0-9+/]{43}=?")
+_BASE64_URL = re.compile(r"[A-Za-z0-9_-]{43}=?")
+
+
 def _decode_key(text: str, source: str) -> bytes:
+    """32 bytes written as hex, standard base64 or URL-safe base64 (padding
+    optional). Anything else is refused: nothing is skipped or guessed (a lax
+    base64 decoder drops unknown characters and can turn garbage into a key)."""
     text = text.strip()
-    for decode in (base64.b64decode, bytes.fromhex):
-        try:
-            key = decode(text)
-        except (ValueError, binascii.Error):
-            continue
-        if len(key) == 32:
-            return key
+    if _HEX.fullmatch(text):
+        return bytes.fromhex(text)
+    for alphabet, altchars in ((_BASE64, None), (_BASE64_URL, b"-_")):
+        if alphabet.fullmatch(text):
+            padded = text.rstrip("=") + "="
+            return base64.b64decode(padded, altchars=altchars, validate=True)
     raise ConfigurationError(
-        f"{source} must hold a 32-byte key as base64 or hex; make one with "
+        f"{source} must hold a 32-byte key as base64 (standard or URL-safe, 43 or 44 "
+        f"characters) or hex (64 characters); it holds {len(text)} characters that are "
+        f"not one of these. Make a key with "
         "`python -c \"from azora_store.crypto import generate_key; print(generate_key())\"`")
 
 

@@ -46,9 +46,10 @@ def diagnose(store: Any) -> Report:
                                          ("url", store.url)]))
     settings = backend.settings()
     report.sections.append(("settings", sorted(settings.items())))
-    for name, bad, why in backend.setting_warnings:
-        if settings.get(name, "").lower() == bad:
-            report.warnings.append(f"{name}={bad}: {why}")
+    for name, good, why in backend.setting_warnings:
+        value = settings.get(name)
+        if value is not None and value.lower() not in good:
+            report.warnings.append(f"{name}={value}: {why}")
     report.warnings.extend(backend.cache_warnings(SEARCHED_TABLES))
 
     states = store.migrations.status()
@@ -76,6 +77,9 @@ def _add_query_plans(store: Any, report: Report) -> None:
         for number, (sql, lines) in enumerate(plan.statements, 1):
             rows.append((f"statement {number}", " ".join(sql.split())[:160]))
             rows.extend(("", line) for line in lines)
+        if not rows:  # e.g. a skill no open job has: known without a statement
+            rows.append(("no statement", "answered without SQL: nothing matches the sample "
+                                         "parameters yet (an empty database?)"))
         report.sections.append((f"plan of {plan.name}", rows))
         for table, size in plan.full_scans:
             report.warnings.append(

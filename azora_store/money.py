@@ -18,6 +18,10 @@ CURRENCIES: tuple[str, ...] = ("USD", "EUR", "GBP", "ZAR", "NGN", "KES", "GHS", 
 MINOR_UNITS_PER_MAJOR = 100
 DECIMAL_PLACES = 2
 MAX_MINOR = 10**15
+CENT = Decimal(1).scaleb(-DECIMAL_PLACES)
+#: Decimal.adjusted() (the power of ten of the first digit) of the largest
+#: amount in major units: anything with a higher one is out of range.
+MAX_ADJUSTED = len(str(MAX_MINOR // MINOR_UNITS_PER_MAJOR)) - 1
 
 Money = Decimal | str | int
 
@@ -37,6 +41,8 @@ def to_minor(amount: Money, field: str = "amount") -> int:
         value = amount
     elif isinstance(amount, str):
         try:
+            if not amount.isascii():  # Decimal() also reads other scripts' digits
+                raise InvalidOperation
             value = Decimal(amount.strip())
         except InvalidOperation:
             raise ValidationError(
@@ -52,21 +58,30 @@ def to_minor(amount: Money, field: str = "amount") -> int:
         )
     if not value.is_finite():
         raise ValidationError(f"{field} must be a finite number", field=field, rule="type")
-    minor = value * MINOR_UNITS_PER_MAJOR
-    if minor != minor.to_integral_value():
+    # Range before any arithmetic: "1e999999999" is a finite Decimal, but
+    # multiplying it overflows the decimal context (and "1e-999999999" would
+    # underflow to zero). Exact from here on: at most 16 + 2 digits.
+    if value and value.adjusted() > MAX_ADJUSTED:
+        raise _out_of_range(field)
+    cents = value.quantize(CENT)
+    if cents != value:
         raise ValidationError(
             f"{field} has more than {DECIMAL_PLACES} decimal places: {value}",
             field=field,
             rule="precision",
         )
-    minor_int = int(minor)
+    minor_int = int(cents.scaleb(DECIMAL_PLACES))
     if abs(minor_int) > MAX_MINOR:
-        raise ValidationError(
-            f"{field} is out of range: at most {from_minor(MAX_MINOR)} in absolute value",
-            field=field,
-            rule="range",
-        )
+        raise _out_of_range(field)
     return minor_int
+
+
+def _out_of_range(field: str) -> ValidationError:
+    return ValidationError(
+        f"{field} is out of range: at most {from_minor(MAX_MINOR)} in absolute value",
+        field=field,
+        rule="range",
+    )
 
 
 def from_minor(minor: int) -> Decimal:

@@ -23,6 +23,7 @@ benchmarks run by hand.
 
 from __future__ import annotations
 
+import shlex
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -32,6 +33,7 @@ from typing import Any
 
 from .backends.base import in_background, wait_after_failure
 from .errors import ConfigurationError
+from .extras import require
 from .money import CURRENCIES
 from .seed_words import DESCRIPTION_WORDS, SKILLS, TITLE_OPENERS, TITLE_ROLES, TITLE_TASKS
 
@@ -86,12 +88,7 @@ Report = Callable[[str, int, int], None]  # table, rows so far, rows expected
 
 
 def _numpy() -> Any:
-    try:
-        import numpy
-    except ImportError:
-        raise ConfigurationError("the seed generator needs numpy: pip install "
-                                 "'azora_store[seed]'") from None
-    return numpy
+    return require("numpy", "the seed generator")
 
 
 def zipf_weights(n: int, exponent: float) -> Any:
@@ -157,10 +154,11 @@ class Seeder:
         # left events and no users.
         if self.store.db.execute_sql("SELECT EXISTS (SELECT 1 FROM users) OR EXISTS "
                                      "(SELECT 1 FROM service_sync)").fetchone()[0]:
+            db = shlex.quote(self.store.url)
             raise ConfigurationError(
-                "the database already has users or outbox events: seed a fresh one "
-                "(azora-store migrate down --all --yes && azora-store init, or a new "
-                "file/database)")
+                f"the database already has users or outbox events: seed a fresh one "
+                f"(azora-store migrate down --all --yes --db {db} && azora-store init "
+                f"--db {db}, or a new file/database)")
         self.cipher = self.store.compliance.cipher  # no key set: fail before loading
         began = time.perf_counter()
         self._timed("plan (jobs, applicants)", self._plan)

@@ -9,31 +9,38 @@ from typing import Any
 import click
 
 from .clitools import db_option
+from .extras import require
 from .seed import SCALES, Seeder
 
 
 class Progress:
-    """One line per table on stderr, rewritten in place while it loads."""
+    """One line per table on stderr, rewritten in place while it loads.
+
+    Two tables may load at once (the outbox beside the others): each table's
+    rate is measured from its own first report, not from the last switch."""
 
     def __init__(self) -> None:
         self.table: str | None = None
-        self.started = time.perf_counter()
+        self.started: dict[str, float] = {}
         self.tty = sys.stderr.isatty()
-        self.done_shown = False  # without a terminal: one line per table, when done
+        self.done_shown: set[str] = set()  # without a terminal: one line per table, when done
 
     def __call__(self, table: str, done: int, total: int) -> None:
+        now = time.perf_counter()
+        started = self.started.setdefault(table, now)
         if table != self.table:
             if self.table is not None and self.tty:
                 click.echo("", err=True)
-            self.table, self.started, self.done_shown = table, time.perf_counter(), False
-        rate = done / max(time.perf_counter() - self.started, 1e-6)
+            self.table = table
+        elapsed = now - started
+        rate = f"{done / elapsed:>10,.0f} rows/s" if elapsed > 0 else f"{'-':>10} rows/s"
         line = (f"  {table:<20} {done:>12,} / {total:>12,} rows "
-                f"({min(done / max(total, 1), 1):>4.0%})  {rate:>10,.0f} rows/s")
+                f"({min(done / max(total, 1), 1):>4.0%})  {rate}")
         if self.tty:
             click.echo("\r" + line, err=True, nl=False)
-        elif done >= total and not self.done_shown:
+        elif done >= total and table not in self.done_shown:
             click.echo(line, err=True)
-            self.done_shown = True
+            self.done_shown.add(table)
 
     def finish(self) -> None:
         if self.table is not None and self.tty:
@@ -45,7 +52,7 @@ class Progress:
               help="tiny 1k users | small 20k | medium 200k | large 1M (10M outbox events).")
 @click.option("--seed", "seed", type=int, default=42, show_default=True,
               help="Random seed: the same seed gives the same rows on either backend.")
-@db_option
+@db_option(must_exist=False)
 def seed_command(store: Any, scale: str, seed: int) -> None:
     """Fill a fresh database with a deterministic marketplace for benchmarks and
     load tests. Needs the field-encryption key (KYC documents are encrypted).
@@ -56,6 +63,7 @@ def seed_command(store: Any, scale: str, seed: int) -> None:
       azora-store init --db sqlite:///bench.db
       azora-store seed --scale medium --db sqlite:///bench.db
     """
+    require("numpy", "azora-store seed")  # before the schema is created
     store.migrate()
     sizes = SCALES[scale]
     click.echo(f"seeding {store.url} at scale {scale}: {sizes.users:,} users, {sizes.jobs:,} "

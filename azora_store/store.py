@@ -84,7 +84,15 @@ class Store:
         return f"<Store {self.backend.name} {self.url}>"
 
 
-def open_store(url: str | None = None) -> Store:
+def open_store(url: str | None = None, *, create: bool = True) -> Store:
     """Open the database at ``url`` (default: $AZORA_DATABASE_URL, then
-    ``sqlite:///azora.db``). Call ``store.migrate()`` to create or upgrade it."""
-    return Store(open_backend(url))
+    ``sqlite:///azora.db``). Call ``store.migrate()`` to create or upgrade it.
+
+    ``create=False``: the database must already exist (``DatabaseUnavailable``
+    naming it otherwise), and connecting never creates it: an embedded database
+    (a SQLite file) is opened read-write only if it is there. Read-only tools
+    open stores this way, so a mistyped path leaves nothing behind."""
+    backend = open_backend(url)
+    if not create:
+        backend.require_existing()
+    return Store(backend)

@@ -15,7 +15,9 @@ from __future__ import annotations
 import json
 import os
 import random
+import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -118,13 +120,15 @@ def bench_url(request: pytest.FixtureRequest, scale: str) -> str:
 
 
 class PostgresAdmin:
-    """Creates benchmark databases on the server of $AZORA_TEST_PG_URL."""
+    """Creates benchmark databases on a server: the one ``--db`` names when it is
+    a Postgres database, else the one of $AZORA_TEST_PG_URL."""
 
-    def __init__(self, connection: Any):
+    def __init__(self, connection: Any, base_url: str = PG_URL):
         self.connection = connection
+        self.base_url = base_url  # the server's URL; url_for swaps the database name
 
     def url_for(self, name: str) -> str:
-        return urlunsplit(urlsplit(PG_URL)._replace(path="/" + name))
+        return urlunsplit(urlsplit(self.base_url)._replace(path="/" + name))
 
     def fresh(self, name: str) -> str:
         self.connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -136,19 +140,42 @@ class PostgresAdmin:
                                          (name,)).fetchone()
         return self.url_for(name) if exists else self.fresh(name)
 
+    @contextmanager
+    def scratch(self, prefix: str) -> Iterator[str]:
+        """A new database named ``<prefix>_<pid>_<random>`` for this run alone
+        (two runs at once never share one), dropped when the block ends:
+        normally, on a failure, or on Ctrl-C (pytest tears fixtures down then)."""
+        name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        self.connection.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield self.url_for(name)
+        finally:
+            self.connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _admin_url(config: pytest.Config) -> str:
+    """The server to create databases on: the one ``--db`` names, if it is a
+    Postgres database (a scratch database beside it), else $AZORA_TEST_PG_URL's."""
+    given = config.getoption("--db")
+    if given and backend_class(DatabaseURL.parse(given).scheme).name == "postgresql":
+        parts = urlsplit(given)
+        return urlunsplit(parts._replace(scheme="postgresql", query=""))  # libpq's own form
+    return PG_URL
+
 
 @pytest.fixture(scope="session")
-def pg_admin() -> Iterator[PostgresAdmin]:
+def pg_admin(request: pytest.FixtureRequest) -> Iterator[PostgresAdmin]:
+    url = _admin_url(request.config)
     try:
         import psycopg
 
-        connection = psycopg.connect(PG_URL, autocommit=True, connect_timeout=5)
+        connection = psycopg.connect(url, autocommit=True, connect_timeout=5)
     except Exception as exc:
-        reason = f"PostgreSQL is unreachable at {PG_URL}: {exc}".splitlines()[0]
+        reason = f"PostgreSQL is unreachable at {url}: {exc}".splitlines()[0]
         if IN_CI:
             pytest.fail(f"{reason} (CI=true: the Postgres benchmarks must run)")
         pytest.skip(reason)
-    yield PostgresAdmin(connection)
+    yield PostgresAdmin(connection, url)
     connection.close()
 
 

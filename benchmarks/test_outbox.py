@@ -6,6 +6,7 @@ overhead."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from decimal import Decimal
 from itertools import count
 from typing import Any
@@ -19,11 +20,13 @@ from azora_store.models import Job, User
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def write_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
                 ) -> Iterator[Any]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('writes') / 'writes.db'}"
-    else:
-        url = request.getfixturevalue("pg_admin").fresh("azora_bench_writes")
-    with open_store(url) as store:
+    with ExitStack() as cleanup:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path_factory.mktemp('writes') / 'writes.db'}"
+        else:  # a scratch database of this run, dropped after it
+            url = cleanup.enter_context(request.getfixturevalue("pg_admin").scratch(
+                "azora_bench_writes"))
+        store = cleanup.enter_context(open_store(url))
         store.migrate()
         with store.atomic():
             client = User.create(email="bench@example.org", full_name="Bench")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -287,6 +288,22 @@ def test_token_commands(db_url: str) -> None:
     assert "ci" in runner.invoke(cli, ["token", "list", "--all", "--db", db_url]).output
 
 
+def test_revoke_reads_only_ascii_digits_as_an_id(db_url: str) -> None:
+    """"\uff11" (full-width 1) or "+1" name a token; they never revoke token 1."""
+    from azora_store import open_store
+
+    with open_store(db_url) as store:
+        first = Tokens(store).create("first", ["read"])[0]
+        odd = [Tokens(store).create(name, ["read"])[0] for name in ("\uff11", "+1")]
+    runner = CliRunner()
+    for row in odd:
+        result = runner.invoke(cli, ["token", "revoke", row.name, "--db", db_url])
+        assert result.exit_code == 0 and "revoked 1 token(s)" in result.output, result.output
+    listed = runner.invoke(cli, ["token", "list", "--db", db_url]).output
+    assert f"{first.id:>5}  first" in listed
+    assert "\uff11" not in listed and "+1 " not in listed
+
+
 # -- 404 -------------------------------------------------------------------------------
 
 
@@ -302,6 +319,20 @@ def test_missing_rows_are_404(world: World) -> None:
     for path in MISSING:
         path = path.format(missing=10_000, cat=world.cat, deleted=deleted)
         response = world.call("GET", path)
+        assert response.status_code == 404, (path, response.text)
+        assert error_of(response)["code"] == "not_found"
+
+
+def test_ids_in_paths_are_ascii_digits_only(world: World) -> None:
+    """falcon's int converter reads what int() reads: +1, 1_0, full-width digits."""
+    job, user = str(world.job), str(world.ann)
+    wide = job.translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})
+    assert world.call("GET", f"/api/jobs/{job}").status_code == 200
+    for path in (f"/api/jobs/+{job}", f"/api/jobs/{wide}", f"/api/jobs/{job[0]}_{job[1:]}",
+                 f"/api/jobs/%20{job}", f"/api/users/+{user}/stats",
+                 f"/api/jobs/+{job}/applications"):
+        method = "POST" if path.endswith("applications") else "GET"
+        response = world.call(method, path, json={"freelancer_id": world.bob})
         assert response.status_code == 404, (path, response.text)
         assert error_of(response)["code"] == "not_found"
 
@@ -387,6 +418,43 @@ BAD_APPLICATIONS = [
     ({"freelancer_id": ANN, "status": "ACCEPTED"}, "status"),
     ({"freelancer_id": ANN, "bid": "0"}, "bid"),
 ]
+
+
+@pytest.mark.parametrize("path, field, value", [
+    ("/api/jobs", "budget", "-5.00"), ("/api/jobs", "budget", "0.00"),
+    ("/api/jobs", "budget", "0"), ("/api/jobs", "budget", -5), ("/api/jobs", "budget", 0),
+    ("/api/jobs/{job}/applications", "bid", "-1"), ("/api/jobs/{job}/applications", "bid", 0),
+])
+def test_an_amount_that_is_not_positive_is_named_so(world: World, path: str, field: str,
+                                                    value: Any) -> None:
+    body = ({**_job(), "client_id": world.ann} if field == "budget" else
+            {"freelancer_id": world.bob})
+    with unchanged(world.store):
+        response = world.call("POST", path.format(job=world.job), json={**body, field: value})
+    assert response.status_code == 422, response.text
+    error = error_of(response)
+    assert error["field"] == field and "must be greater than 0" in error["message"], error
+
+
+def test_a_negative_search_bound_is_named_so(world: World) -> None:
+    response = world.call("GET", "/api/jobs", query_string="min_budget=-5.00")
+    assert response.status_code == 422
+    assert "must not be negative" in error_of(response)["message"]
+    assert world.call("GET", "/api/jobs", query_string="min_budget=0").status_code == 200
+
+
+def test_the_document_says_budgets_and_bids_are_above_zero(world: World) -> None:
+    doc = world.client.simulate_get("/openapi.json").json
+    bodies = doc["components"]["schemas"]
+    for schema, field in (("NewJob", "budget"), ("NewApplication", "bid")):
+        string, number = bodies[schema]["properties"][field]["anyOf"]
+        assert number["minimum"] == 0 and number["exclusiveMinimum"] is True
+        pattern = re.compile(string["pattern"])
+        assert [v for v in ("0", "0.00", "000.0", "0.01", "10", "12.50", "-1") if
+                pattern.search(v)] == ["0.01", "10", "12.50"]
+    search = next(p for p in doc["paths"]["/api/jobs"]["get"]["parameters"]
+                  if p["name"] == "min_budget")
+    assert re.search(search["schema"]["pattern"], "0")  # a search bound may be zero
 
 
 def test_bad_application_bodies_are_422(world: World) -> None:
@@ -490,8 +558,7 @@ def test_openapi_paths_are_the_app_routes(world: World) -> None:
     mounted = set()
     for info in falcon.inspect.inspect_routes(app):
         path = info.path
-        for name in ("id", "user_id"):
-            path = path.replace(f"{{{name}:int(min=1, max=2147483647)}}", f"{{{name}}}")
+        path = re.sub(r"\{(\w+):[^}]*\}", r"{\1}", path)  # {id:id(min=1, ...)} -> {id}
         mounted |= {(path, m.method) for m in info.methods if not m.internal}
     doc = world.client.simulate_get("/openapi.json").json
     documented = {(path, method.upper()) for path, ops in doc["paths"].items() for method in ops}

@@ -327,3 +327,45 @@ def test_blind_index_is_the_standard_hmac_sha256(values: list[str], key: bytes) 
     for value in values * 2:  # the same cipher, again and again
         assert cipher.blind_index(value, b"p") == hmac.new(
             index_key, b"p\x00" + normalise(value).encode(), hashlib.sha256).hexdigest()
+
+
+def _key_with_url_unsafe_characters() -> bytes:
+    """32 random bytes whose standard base64 holds '+' or '/' (and the URL-safe
+    form '-' or '_'), so the two spellings differ."""
+    import base64
+    import secrets
+
+    while True:
+        key = secrets.token_bytes(32)
+        if set(base64.b64encode(key)) & set(b"+/"):
+            return key
+
+
+def test_the_field_key_may_be_url_safe_base64_but_never_garbage(store, monkeypatch) -> None:
+    """Standard or URL-safe base64 (with or without padding) and hex give the
+    same key; a value with anything else in it is refused, not decoded around."""
+    import base64
+
+    from azora_store.crypto import FieldCipher, load_master_key
+
+    key = _key_with_url_unsafe_characters()
+    spellings = [base64.b64encode(key).decode(), base64.urlsafe_b64encode(key).decode(),
+                 base64.urlsafe_b64encode(key).decode().rstrip("="), key.hex(),
+                 f"  {key.hex().upper()}\n"]
+    for spelling in spellings:
+        monkeypatch.setenv(KEY_ENV, spelling)
+        assert load_master_key() == key, spelling
+    monkeypatch.setenv(KEY_ENV, base64.urlsafe_b64encode(key).decode())
+    default_cipher.cache_clear()
+    ada, _, _ = people(store)
+    record = store.compliance.submit_kyc(ada.id, "PASSPORT", SECRETS[0])
+    blob = sql(store, "SELECT document_ciphertext FROM kyc_verifications WHERE id = ?",
+               record.id)[0][0]
+    assert FieldCipher(key).decrypt(bytes(blob), b"kyc.document_number") == SECRETS[0]
+    standard = base64.b64encode(key).decode()
+    for garbage in ("not a key", "!!" + standard, standard[:-2] + "*=", standard + "AAAA",
+                    key.hex()[:-1], base64.b64encode(key[:31]).decode()):
+        monkeypatch.setenv(KEY_ENV, garbage)
+        with pytest.raises(ConfigurationError, match="must hold a 32-byte key") as raised:
+            load_master_key()
+        assert garbage.strip() not in str(raised.value)  # a secret is never echoed

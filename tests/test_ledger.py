@@ -462,3 +462,40 @@ def test_milestones_cannot_claim_more_than_the_escrow_holds(store) -> None:
     with pytest.raises(InvalidTransition):
         store.market.release_milestone(w.pending, idempotency_key="early")
     assert_ledger_invariants(store)
+
+
+# -- amounts no decimal context can hold (issue 13, item 10) -----------------------------------
+
+HUGE_OR_ODD_AMOUNTS = [
+    ("1e999999999", "range"), ("-1e999999999", "range"), (Decimal("1E+999999999"), "range"),
+    ("1e-999999999", "precision"), ("10000000000000.01", "range"),
+    ("\uff11\uff12.50", "type"),  # full-width digits: Decimal() would read 12.50
+]
+
+
+@pytest.mark.parametrize("amount, rule", HUGE_OR_ODD_AMOUNTS, ids=str)
+def test_every_money_input_refuses_amounts_beyond_any_range(store, amount, rule) -> None:
+    """Each path money enters by: a deposit, a job's budget, a bid, a search
+    bound and a model field. A ValidationError naming the field, never
+    decimal.Overflow, and nothing written."""
+    from azora_store.models import Job
+
+    m = store.market
+    ann = m.create_user("ann@example.org", "Ann")
+    bob = m.create_user("bob@example.org", "Bob")
+    job = m.post_job(ann.id, "A job", "", "10.00", "USD", [])
+    before = fingerprint(store, ALL_TABLES)
+    calls = {
+        "amount": lambda: m.deposit(ann.id, amount, "USD", idempotency_key="huge"),
+        "budget": lambda: m.post_job(ann.id, "Another", "", amount, "USD", []),
+        "bid": lambda: m.apply(job.id, bob.id, "", amount),
+        "min_budget": lambda: store.queries.search_jobs(min_budget=amount),
+    }
+    for field, call in calls.items():
+        with pytest.raises(ValidationError) as raised:
+            call()
+        assert (raised.value.field, raised.value.rule) == (field, rule), raised.value
+    with pytest.raises(ValidationError) as raised, store.atomic():
+        Job.create(client=ann.id, title="Direct", budget=amount, currency="USD")
+    assert raised.value.field == "budget"
+    assert fingerprint(store, ALL_TABLES) == before

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from importlib.metadata import entry_points
+from typing import Any
 
 import pytest
 
@@ -51,6 +52,23 @@ def test_postgres_url_without_driver_says_what_to_install(tmp_path) -> None:
     ("sqlite:///a.db?busy_timeout=soon", "busy_timeout='soon'"),
     ("postgresql://u@h:99999/db", "not a valid database URL"),
     ("postgresql://u@h/db?pool=5", "unknown option(s) pool"),
+    # Every option value is checked against what it accepts, and the error says what.
+    ("sqlite:///a.db?synchronous=ful", "synchronous accepts one of full, extra, normal, off"),
+    ("sqlite:///a.db?journal_mode=bogus",
+     "journal_mode accepts one of wal, delete, truncate, persist, memory, off"),
+    ("sqlite:///a.db?busy_timeout=-1", "busy_timeout accepts a whole number from 0 to"),
+    ("sqlite:///a.db?busy_timeout=%EF%BC%91", "busy_timeout accepts a whole number"),
+    ("sqlite:///a.db?cache_size=1e9", "cache_size accepts a whole number"),
+    ("sqlite:///a.db?mmap_size=-5", "mmap_size accepts a whole number from 0 to"),
+    ("postgresql://u@h/db?sslmode=requir",
+     "sslmode accepts one of disable, allow, prefer, require, verify-ca, verify-full"),
+    ("postgresql://u@h/db?max_connections=0", "max_connections accepts a whole number from 1"),
+    ("postgresql://u@h/db?pool_timeout=nan", "pool_timeout accepts a number of seconds"),
+    ("postgresql://u@h/db?connect_timeout=0", "connect_timeout accepts a whole number from 1"),
+    ("postgresql://u@h/db?statement_timeout=-5", "statement_timeout accepts a whole number"),
+    ("postgresql://u@h/db?stale_timeout=%2B300", "stale_timeout accepts a whole number"),
+    ("postgresql://u@h/db?application_name=" + "x" * 64,
+     "application_name accepts printable ASCII text of at most 63 characters"),
 ])
 def test_bad_urls_say_what_to_do(url: str, phrase: str, tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
@@ -58,6 +76,19 @@ def test_bad_urls_say_what_to_do(url: str, phrase: str, tmp_path, monkeypatch) -
         open_store(url)
     assert phrase in str(raised.value)
     assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize("url, pragma, value", [
+    ("sqlite:///a.db?synchronous=NORMAL", "synchronous", 1),
+    ("sqlite:///a.db?journal_mode=Delete", "journal_mode", "delete"),
+    ("sqlite:///a.db?busy_timeout=250", "busy_timeout", 250),
+    ("sqlite:///a.db?cache_size=-2000", "cache_size", -2000),
+])
+def test_valid_options_take_effect(url: str, pragma: str, value: Any, tmp_path,
+                                   monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with open_store(url) as store:
+        assert store.db.execute_sql(f"PRAGMA {pragma}").fetchone()[0] == value
 
 
 def test_default_url_comes_from_environment(tmp_path, monkeypatch) -> None:

@@ -5,8 +5,10 @@ target queries giving the same answers on SQLite and Postgres."""
 from __future__ import annotations
 
 import random
+import shlex
 import uuid
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -171,6 +173,42 @@ def test_seed_refuses_a_database_with_users(seeded, seeded_key) -> None:
     with open_store(seeded["sqlite"]) as store, pytest.raises(ConfigurationError,
                                                               match="already has users"):
         Seeder(store, "tiny").run()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_seed_refusal_names_the_database_to_reset(seeded, seeded_key, backend) -> None:
+    """The hint is a command to copy: it must wipe this database, not the default one."""
+    url = seeded[backend]
+    with open_store(url) as store, pytest.raises(ConfigurationError) as raised:
+        Seeder(store, "tiny").run()
+    db = shlex.quote(url)
+    assert (f"azora-store migrate down --all --yes --db {db} && azora-store init --db {db}"
+            in str(raised.value))
+
+
+def test_progress_rates_count_from_each_tables_own_start(monkeypatch, capsys) -> None:
+    """The outbox loads beside the other tables and their reports interleave: a
+    table's rate is its rows over the time since its own first report."""
+    from azora_store import seed_command
+
+    now = [0.0]
+    monkeypatch.setattr(seed_command, "time", SimpleNamespace(perf_counter=lambda: now[0]))
+    progress = seed_command.Progress()  # no terminal here: one line per table, when done
+
+    def at(seconds: float, table: str, done: int, total: int) -> None:
+        now[0] = seconds
+        progress(table, done, total)
+
+    at(0.0, "service_sync", 0, 200_000)
+    at(0.0, "users", 0, 20_000)
+    at(1.0, "service_sync", 100_000, 200_000)
+    at(1.0, "users", 10_000, 20_000)
+    at(2.0, "service_sync", 200_000, 200_000)
+    at(2.000001, "users", 20_000, 20_000)  # right after the outbox's report
+    progress.finish()
+    rates = {line.split()[0]: line.partition("(100%)")[2].strip()
+             for line in capsys.readouterr().err.splitlines()}
+    assert rates == {"service_sync": "100,000 rows/s", "users": "10,000 rows/s"}
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])

@@ -27,10 +27,11 @@ from playhouse.pool import PooledDatabase
 from .. import jsonutil
 from ..errors import AzoraError, Forbidden
 from .auth import CACHE_SECONDS, Tokens
+from .converters import IdConverter
 from .metrics import Metrics
 from .openapi import ROUTES, Route, document
 from .resources import RESOURCES, JobReader, Resource
-from .spec import path_template
+from .spec import PATH_ID_CONVERTER, path_template
 
 log = logging.getLogger("azora_store.api")
 
@@ -281,6 +282,7 @@ def create_app(store_factory: Callable[[], Any], *, auth_cache_seconds: float = 
     5xx always gives its connection back, so a broken one is replaced."""
     api = Api(store_factory, auth_cache_seconds, body_limit, release_connections)
     app = App(middleware=[Middleware(api)])
+    app.router_options.converters[PATH_ID_CONVERTER] = IdConverter
     resources: dict[str, Resource] = {cls.path: cls(api) for cls in RESOURCES}
     for route in ROUTES:
         resources[route.path].routes[route.method] = route

@@ -96,7 +96,9 @@ class Tokens:
     def revoke(self, name_or_id: str | int) -> int:
         """Revoke the active token with this id, or every active one with this name."""
         key = str(name_or_id).strip()
-        match = ApiToken.id == int(key) if key.isdigit() else ApiToken.name == key
+        # An id is ASCII digits: "+1" or full-width digits are names, not token 1.
+        by_id = key.isascii() and key.isdigit()
+        match = ApiToken.id == int(key) if by_id else ApiToken.name == key
         with self.store.atomic():
             count = (ApiToken.update(revoked_at=utcnow())
                      .where(match & ApiToken.revoked_at.is_null()).execute())

@@ -15,6 +15,10 @@ from ..backends import DEFAULT_URL, URL_ENV
 from ..clitools import db_option, echo_err
 from ..errors import SchemaOutOfDate
 
+#: What ``serve`` imports (the [server] extra); prometheus_client only in the
+#: workers, after the metrics directory is set up.
+SERVER_MODULES = ("falcon", "gunicorn", "prometheus_client")
+
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True,
@@ -44,11 +48,14 @@ def serve_command(url: str, host: str, port: int, workers: int, threads: int,
       azora-store serve --db sqlite:///azora.db --port 4000 --workers 2
       curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:4000/api/sync/status
     """
+    from ..extras import check
     from ..store import open_store
+
+    check(SERVER_MODULES, "azora-store serve")
     from .server import ServeOptions, Server
 
     # Check the database once here, then close it: workers open their own after fork.
-    with open_store(url) as store:
+    with open_store(url, create=False) as store:
         pending = store.migrations.pending()
         store.backend.fetch("SELECT 1", ())
         shown = store.url
@@ -107,9 +114,10 @@ def token_list(store: Any, everything: bool) -> None:
     def when(value: Any) -> str:
         return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
 
+    rows = Tokens(store).list(include_revoked=everything)
     click.echo(f"{'id':>5}  {'name':<24} {'scopes':<22} {'created':<19}  {'last used':<19}  "
                "revoked")
-    for row in Tokens(store).list(include_revoked=everything):
+    for row in rows:
         click.echo(f"{row.id:>5}  {row.name:<24} {row.scopes:<22} {when(row.created_at):<19}  "
                    f"{when(row.last_used_at):<19}  {when(row.revoked_at)}")
 

@@ -45,7 +45,8 @@ JOB_BODY = Body({
     "client_id": Field(ID, required=True),
     "title": Field(Text(min_length=1, max_length=TITLE_MAX_LENGTH), required=True),
     "description": Field(Text(max_length=DESCRIPTION_MAX_LENGTH), default=""),
-    "budget": Field(Money(description='Major units: "250.00" or 250.'), required=True),
+    "budget": Field(Money(description='Major units: "250.00" or 250.', positive=True),
+                    required=True),
     "currency": Field(enum_of(CURRENCIES), required=True),
     "skills": Field(List(Text(min_length=1, max_length=SKILL_MAX_LENGTH), max_items=MAX_SKILLS),
                     default=()),
@@ -54,7 +55,7 @@ JOB_BODY = Body({
 APPLICATION_BODY = Body({
     "freelancer_id": Field(ID, required=True),
     "cover_letter": Field(Text(max_length=COVER_LETTER_MAX_LENGTH), default=""),
-    "bid": Field(Money(description="In the job's currency."), nullable=True),
+    "bid": Field(Money(description="In the job's currency.", positive=True), nullable=True),
 }, name="NewApplication")
 
 

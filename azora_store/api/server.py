@@ -29,6 +29,10 @@ from gunicorn.app.base import BaseApplication
 
 from ..errors import AzoraError
 from . import MULTIPROC_ENV
+from .workers import worker_class
+
+#: gunicorn's largest ``limit_request_line`` (bytes of "GET /path?query HTTP/1.1").
+MAX_REQUEST_LINE = 8190
 
 log = logging.getLogger("azora_store.api")
 
@@ -58,7 +62,7 @@ class StoreHolder:
         if self.store is None:
             from ..store import open_store
 
-            self.store = open_store(self.url)
+            self.store = open_store(self.url, create=False)
             self._warm_up()
         return self.store
 
@@ -92,7 +96,11 @@ class Server(BaseApplication):
         o = self.options
         settings = {
             "bind": [f"[{o.host}]:{o.port}" if ":" in o.host else f"{o.host}:{o.port}"],
-            "workers": o.workers, "worker_class": o.worker_class, "threads": o.threads,
+            "workers": o.workers, "worker_class": worker_class(o.worker_class, o.threads),
+            "threads": o.threads,
+            # gunicorn's maximum (default 4,094): longer searches reach the app.
+            # What gunicorn still refuses itself it answers in JSON (workers.py).
+            "limit_request_line": MAX_REQUEST_LINE,
             "keepalive": o.keepalive, "timeout": o.timeout,
             "graceful_timeout": o.graceful_timeout, "loglevel": o.log_level,
             "accesslog": "-" if o.access_log else None, "errorlog": "-",

@@ -20,12 +20,15 @@ from ..errors import ValidationError
 
 #: Money as text: up to 13 integer digits and 2 decimals (always inside MAX_MINOR).
 MONEY_PATTERN = r"^[0-9]{1,13}(\.[0-9]{1,2})?$"
+#: The same, greater than zero (not only zeros and a point).
+POSITIVE_MONEY_PATTERN = r"^(?![0.]*$)[0-9]{1,13}(\.[0-9]{1,2})?$"
 MONEY_MAX = Decimal("9999999999999.99")
 #: Text never carries NUL (PostgreSQL cannot store it, so neither backend takes it).
 NO_NUL_PATTERN = r"^[^\u0000]*$"
 INT32_MAX = 2_147_483_647
 _DIGITS = re.compile(r"[0-9]{1,12}")
 _MONEY = re.compile(MONEY_PATTERN.strip("^$"))
+_NEGATIVE = re.compile(r"\s*-\s*[0-9]*\.?[0-9]+\s*")  # "-5.00": say what is wrong
 
 
 def _fail(name: str, message: str, rule: str) -> ValidationError:
@@ -110,14 +113,19 @@ class Text(Spec):
 @dataclass(frozen=True)
 class Money(Spec):
     """An amount in major units: a string such as "12.50" or a JSON number (read
-    as Decimal, never float). Query parameters take the string form only."""
+    as Decimal, never float). Query parameters take the string form only.
+    ``positive``: zero is refused too (budgets, bids), as the workflows do."""
 
     description: str = ""
+    positive: bool = False
 
     def schema(self) -> dict[str, Any]:
-        return _described({"anyOf": [
-            {"type": "string", "pattern": MONEY_PATTERN},
-            {"type": "number", "minimum": 0, "maximum": float(MONEY_MAX)}]}, self.description)
+        number: dict[str, Any] = {"type": "number", "minimum": 0,
+                                  "maximum": float(MONEY_MAX)}
+        if self.positive:
+            number["exclusiveMinimum"] = True  # OpenAPI 3.0: the minimum itself is out
+        return _described({"anyOf": [{"type": "string", "pattern": self._pattern()},
+                                     number]}, self.description)
 
     def parse(self, value: Any, name: str) -> Decimal | str:
         if isinstance(value, str):
@@ -126,17 +134,31 @@ class Money(Spec):
             raise _fail(name, 'must be an amount such as "12.50"', "type")
         if isinstance(value, Decimal) and not value.is_finite():
             raise _fail(name, "must be a finite amount", "type")
-        if not 0 <= value <= MONEY_MAX:
-            raise _fail(name, f"must be from 0 to {MONEY_MAX}", "range")
+        if value < 0 or (self.positive and value == 0):
+            raise self._too_low(name)
+        if value > MONEY_MAX:
+            raise _fail(name, f"must be at most {MONEY_MAX}", "range")
         return Decimal(value)
 
     def parse_query(self, raw: str, name: str) -> str:
-        if not isinstance(raw, str) or not _MONEY.fullmatch(raw):
+        if not isinstance(raw, str):
             raise _fail(name, 'must be an amount such as "12.50" (at most 2 decimals)', "type")
-        return raw
+        if re.fullmatch(self._pattern().strip("^$"), raw):
+            return raw
+        if _NEGATIVE.fullmatch(raw) or (self.positive and _MONEY.fullmatch(raw)):
+            raise self._too_low(name)
+        raise _fail(name, 'must be an amount such as "12.50" (at most 2 decimals)', "type")
 
     def query_schema(self) -> dict[str, Any]:
-        return _described({"type": "string", "pattern": MONEY_PATTERN}, self.description)
+        return _described({"type": "string", "pattern": self._pattern()}, self.description)
+
+    def _pattern(self) -> str:
+        return POSITIVE_MONEY_PATTERN if self.positive else MONEY_PATTERN
+
+    def _too_low(self, name: str) -> ValidationError:
+        if self.positive:
+            return _fail(name, 'must be greater than 0, such as "12.50"', "positive")
+        return _fail(name, 'must not be negative: an amount such as "12.50"', "range")
 
 
 @dataclass(frozen=True)
@@ -265,12 +287,17 @@ class Query:
         return values
 
 
+#: The falcon converter of path ids (``api.converters.IdConverter``).
+PATH_ID_CONVERTER = "id"
+
+
 def path_template(path: str, params: Mapping[str, Integer]) -> str:
-    """The falcon route for an OpenAPI path: ``{id}`` -> ``{id:int(min=1, max=...)}``,
-    so an id outside the range never reaches a responder (404)."""
+    """The falcon route for an OpenAPI path: ``{id}`` -> ``{id:id(min=1, max=...)}``,
+    so an id outside the range, or not written in ASCII digits, never reaches a
+    responder (404)."""
     for key, spec in params.items():
-        path = path.replace("{" + key + "}",
-                            f"{{{key}:int(min={spec.minimum}, max={spec.maximum})}}")
+        path = path.replace("{" + key + "}", f"{{{key}:{PATH_ID_CONVERTER}"
+                                             f"(min={spec.minimum}, max={spec.maximum})}}")
     return path
 
 

@@ -14,6 +14,7 @@ A backend owns
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -111,7 +112,9 @@ class DatabaseURL:
 
 
 def take_options(url: DatabaseURL, known: dict[str, Callable[[str], Any]]) -> dict[str, Any]:
-    """Convert the URL's query options with ``known`` converters; refuse the rest."""
+    """Convert the URL's query options with ``known`` converters (``one_of``,
+    ``whole_number``, ...); refuse unknown options and values outside a
+    converter's allowed set, naming the option and what it accepts."""
     unknown = sorted(set(url.options) - set(known))
     if unknown:
         raise ConfigurationError(
@@ -121,10 +124,62 @@ def take_options(url: DatabaseURL, known: dict[str, Callable[[str], Any]]) -> di
     for name, raw in url.options.items():
         try:
             values[name] = known[name](raw)
-        except ValueError:
+        except ValueError as exc:
+            allowed = f": {name} accepts {exc}" if str(exc) else ""
             raise ConfigurationError(f"option {name}={raw!r} in {url.redacted()} is not "
-                                     "a valid value") from None
+                                     f"a valid value{allowed}") from None
     return values
+
+
+# Option converters for ``take_options``. Each raises ValueError whose message
+# says what the option accepts.
+
+_WHOLE = re.compile(r"-?[0-9]+")
+_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
+
+
+def one_of(*allowed: str) -> Callable[[str], str]:
+    """A word from ``allowed`` (any case); the lower-case word."""
+
+    def convert(raw: str) -> str:
+        if raw.lower() not in allowed:
+            raise ValueError(f"one of {', '.join(allowed)}")
+        return raw.lower()
+
+    return convert
+
+
+def whole_number(minimum: int, maximum: int, unit: str = "") -> Callable[[str], int]:
+    """An integer written in ASCII digits, from ``minimum`` to ``maximum``."""
+
+    def convert(raw: str) -> int:
+        if not _WHOLE.fullmatch(raw) or not minimum <= int(raw) <= maximum:
+            raise ValueError(f"a whole number from {minimum:,} to {maximum:,}{unit}")
+        return int(raw)
+
+    return convert
+
+
+def seconds(minimum: float, maximum: float) -> Callable[[str], float]:
+    """A number of seconds (digits, optionally a decimal point), in the range."""
+
+    def convert(raw: str) -> float:
+        if not _DECIMAL.fullmatch(raw) or not minimum <= float(raw) <= maximum:
+            raise ValueError(f"a number of seconds from {minimum:g} to {maximum:g}")
+        return float(raw)
+
+    return convert
+
+
+def printable(max_length: int) -> Callable[[str], str]:
+    """Printable ASCII text of at most ``max_length`` characters."""
+
+    def convert(raw: str) -> str:
+        if len(raw) > max_length or not (raw.isascii() and raw.isprintable()):
+            raise ValueError(f"printable ASCII text of at most {max_length} characters")
+        return raw
+
+    return convert
 
 
 class TranslatingDatabase:
@@ -138,6 +193,11 @@ class TranslatingDatabase:
     backend: Backend
 
     def _translated(self, exc: Exception, sql: str = "", params: Any = None) -> AzoraError:
+        orig = getattr(exc, "orig", exc)
+        if isinstance(orig, AzoraError):
+            # Already ours: peewee wraps exceptions by the name of a base class,
+            # and azora_store's DatabaseError shares one with its own.
+            return orig
         return self.backend.translate_error(exc, sql, params)
 
     def execute_sql(self, sql, params=None):
@@ -217,6 +277,13 @@ class Backend(ABC):
     def database_exists(self) -> bool:
         """Whether the database is already there (checked without creating it)."""
         return True
+
+    def require_existing(self) -> None:  # noqa: B027 - nothing to do unless embedded
+        """From now on, never create the database by connecting to it: raise
+        ``DatabaseUnavailable`` naming it if it is missing (now, or at any later
+        connection). Call before the first connection. Servers never create a
+        database on connect, so there is nothing to do unless the database is
+        embedded (a file made by its first connection)."""
 
     def close(self) -> None:
         if not self.db.is_closed():
@@ -598,9 +665,10 @@ FROM transfers t""",
     def settings(self) -> dict[str, str]:
         """The server settings or pragmas that matter, for ``doctor``."""
 
-    #: (setting, bad value, why) for ``doctor``: values of ``settings()`` that
-    #: break one of the package's promises.
-    setting_warnings: ClassVar[tuple[tuple[str, str, str], ...]] = ()
+    #: (setting, the values that keep the package's promises, why another one
+    #: is a problem) for ``doctor``: a value of ``settings()`` (lower-cased)
+    #: outside its list is a warning, so nothing weaker than documented is OK.
+    setting_warnings: ClassVar[tuple[tuple[str, tuple[str, ...], str], ...]] = ()
 
     @abstractmethod
     def explain(self, sql: str, params: Sequence[Any] = ()) -> list[str]:

@@ -27,6 +27,7 @@ from ..errors import (
     SchemaOutOfDate,
     ValidationError,
 )
+from ..extras import missing_extra
 from ..search_facets import budget_bucket_sql, budget_buckets
 from .base import (
     Backend,
@@ -34,8 +35,12 @@ from .base import (
     TranslatingDatabase,
     app_error,
     in_background,
+    one_of,
+    printable,
+    seconds,
     take_options,
     wait_for_lock,
+    whole_number,
 )
 
 try:  # the optional driver
@@ -50,6 +55,7 @@ MIGRATION_LOCK_TIMEOUT = 600.0
 OUTBOX_VACUUM_LOCK_KEY = 7_240_183_202
 SYNC_FOLD_LOCK_KEY = 7_240_183_203
 VACUUM_THRESHOLDS = {"service_sync": 50_000, "sync_counter_deltas": 5_000}
+INT32 = 2_147_483_647
 SESSION_OPTIONS = "-c timezone=UTC -c max_parallel_workers_per_gather=0"
 OPEN_JOB = "status = 'OPEN' AND deleted_at IS NULL"
 # Lexemes of what job search narrows by, added to an OPEN job's vectors: its
@@ -65,14 +71,15 @@ SEARCH_REFRESH = "azora.search_refresh"
 
 #: Options a URL may carry, e.g. ``postgresql://u@h/db?max_connections=40``.
 URL_OPTIONS: dict[str, Callable[[str], Any]] = {
-    "max_connections": int,  # pool size per process
-    "pool_timeout": float,  # seconds to wait for a free pooled connection
-    "stale_timeout": int,  # seconds before an idle connection is recycled
-    "connect_timeout": int,
-    "statement_timeout": int,  # milliseconds, 0 = none
-    "application_name": str,
-    "sslmode": str,
+    "max_connections": whole_number(1, 10_000),  # pool size per process
+    "pool_timeout": seconds(0, 3_600),  # to wait for a free pooled connection
+    "stale_timeout": whole_number(1, INT32, " (seconds)"),  # idle connections recycled
+    "connect_timeout": whole_number(1, 3_600, " (seconds)"),
+    "statement_timeout": whole_number(0, INT32, " (ms; 0 = none)"),
+    "application_name": printable(63),  # Postgres keeps 63 bytes of it
+    "sslmode": one_of("disable", "allow", "prefer", "require", "verify-ca", "verify-full"),
 }
+_MISSING_DATABASE = re.compile(r'database "([^"]*)" does not exist')
 # Connection-lost messages after which one retry on a fresh connection is safe
 # (outside a transaction only).
 _CONNECTION_LOST = ("server closed the connection", "connection already closed",
@@ -101,8 +108,8 @@ class AzoraPostgresDatabase(TranslatingDatabase, PooledPostgresqlDatabase):
         try:
             return super().execute_sql(sql, params)
         except DatabaseUnavailable:
-            if self.in_transaction():
-                raise
+            if self.in_transaction() or self.is_closed():  # in a transaction, or no connection
+                raise  # could be opened at all: a retry would only wait as long again
             # The server restarted or dropped us: pooled connections are stale.
             self.close()
             self.close_idle()
@@ -128,8 +135,7 @@ class PostgresBackend(Backend):
 
     def create_database(self) -> peewee.Database:
         if psycopg is None:
-            raise ConfigurationError(
-                "PostgreSQL support needs the psycopg driver: pip install 'azora_store[pg]'")
+            raise missing_extra("psycopg", "PostgreSQL support")
         if not self.url.database:
             raise ConfigurationError(f"{self.url.redacted()} names no database: use "
                                      "postgresql://user@host:5432/dbname")
@@ -199,8 +205,15 @@ class PostgresBackend(Backend):
         if sqlstate.startswith("08") or sqlstate.startswith("57P") or (
                 psycopg is not None and isinstance(orig, psycopg.OperationalError)
                 and not sqlstate):
+            missing = _MISSING_DATABASE.search(message)
+            if missing:
+                return DatabaseUnavailable(
+                    f"there is no database {missing.group(1)!r} on the PostgreSQL server "
+                    f"at {self.url.host or '127.0.0.1'}:{self.url.port or 5432}: check the "
+                    "name in the URL, or create it (createdb) and run `azora-store init --db "
+                    f"{self.url.redacted()}`")
             return DatabaseUnavailable(f"cannot reach PostgreSQL at {self.url.redacted()}: "
-                                       f"{message}")
+                                       f"{' '.join(message.split())}")  # libpq's is 2 lines
         if any(text in message for text in _CONNECTION_LOST):
             return DatabaseUnavailable(f"lost the connection to PostgreSQL: {message}")
         return DatabaseError(f"PostgreSQL error {sqlstate}: {message}")
@@ -869,9 +882,15 @@ END $$""",
         }
 
     setting_warnings = (
-        ("autovacuum", "off", "the outbox and other hot tables bloat without vacuum; turn "
-                              "autovacuum on (or run VACUUM after `sync prune`)"),
-        ("synchronous_commit", "off", "committed transactions can be lost on a crash"),
+        ("autovacuum", ("on",), "the outbox and other hot tables bloat without vacuum; turn "
+                                "autovacuum on (or run VACUUM after `sync prune`)"),
+        ("synchronous_commit", ("on", "remote_apply", "remote_write", "local"),
+         "committed transactions can be lost on a crash"),
+        # Set by every session the package opens: another value means something
+        # between us and the server (a pooler) changed them.
+        ("TimeZone", ("utc",), "sessions must run in UTC: timestamps are naive UTC"),
+        ("max_parallel_workers_per_gather", ("0",),
+         "parallel query adds start-up latency to the target queries' short index walks"),
     )
 
     def settings(self) -> dict[str, str]:

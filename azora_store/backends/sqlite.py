@@ -11,6 +11,7 @@ import json
 import os
 import re
 import sqlite3
+import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -36,8 +37,10 @@ from .base import (
     TransitionGraph,
     TranslatingDatabase,
     app_error,
+    one_of,
     take_options,
     wait_for_lock,
+    whole_number,
 )
 from .stopwords import as_postgres_reads_it
 
@@ -46,15 +49,18 @@ POSTING_OPEN = ("CASE WHEN {row}.status = 'OPEN' AND {row}.deleted_at IS NULL "
                 "THEN {row}.created_at END")
 MIGRATION_LOCK_TIMEOUT = 600.0
 
-_JOURNAL_MODES = frozenset({"delete", "truncate", "persist", "memory", "wal", "off"})
-#: Pragmas a URL may override, e.g. ``sqlite:///a.db?synchronous=normal``.
+INT32 = 2_147_483_647
+_JOURNAL_MODES = ("wal", "delete", "truncate", "persist", "memory", "off")
+#: Pragmas a URL may override, e.g. ``sqlite:///a.db?synchronous=normal``, with
+#: the values each accepts (anything else is refused, naming them).
 PRAGMA_OPTIONS: dict[str, Callable[[str], Any]] = {
-    "journal_mode": str,
-    "synchronous": str,
-    "busy_timeout": int,
-    "cache_size": int,
-    "mmap_size": int,
+    "journal_mode": one_of(*_JOURNAL_MODES),
+    "synchronous": one_of("full", "extra", "normal", "off"),
+    "busy_timeout": whole_number(0, INT32, " (ms)"),
+    "cache_size": whole_number(-INT32 - 1, INT32, " (pages; negative: KiB)"),
+    "mmap_size": whole_number(0, 2**63 - 1, " (bytes)"),
 }
+SYNCHRONOUS = {"0": "off", "1": "normal", "2": "full", "3": "extra"}  # PRAGMA's numbers
 DEFAULT_PRAGMAS: dict[str, Any] = {
     "journal_mode": "wal",
     # FULL: a committed transaction survives power loss, not only a crash.
@@ -68,7 +74,24 @@ DEFAULT_PRAGMAS: dict[str, Any] = {
 
 
 class AzoraSqliteDatabase(TranslatingDatabase, peewee.SqliteDatabase):
-    pass
+    #: Set by ``SqliteBackend.require_existing``: open the file read-write only
+    #: if it exists (SQLite's ``mode=rw``), never create it.
+    existing_only = False
+
+    def _connect(self):
+        if not self.existing_only or self.database == ":memory:":
+            return super()._connect()
+        if not os.path.exists(self.database):
+            raise self.backend.missing_database()
+        uri = "file:" + urllib.parse.quote(os.path.abspath(self.database)) + "?mode=rw"
+        conn = sqlite3.connect(uri, timeout=self._timeout, isolation_level=None, uri=True,
+                               **self.connect_params)
+        try:
+            self._add_conn_hooks(conn)
+        except Exception:
+            conn.close()
+            raise
+        return conn
 
 
 class SqliteBackend(Backend):
@@ -100,6 +123,17 @@ class SqliteBackend(Backend):
 
     def database_exists(self) -> bool:
         return self.path == ":memory:" or os.path.exists(self.path)
+
+    def require_existing(self) -> None:
+        self.db.existing_only = True
+        if not self.database_exists():
+            raise self.missing_database()
+
+    def missing_database(self) -> DatabaseUnavailable:
+        return DatabaseUnavailable(
+            f"there is no SQLite database at {os.path.abspath(self.path)} (nothing was "
+            f"created): check the path, or create it with `azora-store init --db "
+            f"{self.url.redacted()}`")
 
     # -- errors ----------------------------------------------------------------
 
@@ -691,9 +725,13 @@ END"""
                 "implicit_unique": unique}
 
     setting_warnings = (
-        ("journal_mode", "delete", "readers block writers; use journal_mode=wal"),
-        ("synchronous", "0", "synchronous=off can lose committed transactions on a crash"),
-        ("foreign_keys", "0", "foreign keys are not enforced"),
+        ("journal_mode", ("wal",),
+         "not the documented wal: readers and writers block each other (delete, truncate, "
+         "persist) or a crash can corrupt the database (memory, off); use journal_mode=wal"),
+        ("synchronous", ("full", "extra"),
+         "weaker than the documented full: a committed transaction can be lost on power "
+         "loss (normal) or on a crash of the machine (off)"),
+        ("foreign_keys", ("1",), "foreign keys are not enforced"),
     )
 
     def settings(self) -> dict[str, str]:
@@ -701,6 +739,7 @@ END"""
                  "mmap_size", "page_size", "page_count", "freelist_count", "temp_store")
         values = {name: str(self.db.execute_sql(f"PRAGMA {name}").fetchone()[0])
                   for name in names}
+        values["synchronous"] = SYNCHRONOUS.get(values["synchronous"], values["synchronous"])
         values["lock_type"] = "IMMEDIATE"
         values["file"] = os.path.abspath(self.path) if self.path != ":memory:" else ":memory:"
         return values

@@ -12,18 +12,31 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from peewee import Model
 from playhouse.migrations import MigrationError, Runner
 
 from ..backends.base import Backend
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, Conflict
 
 DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 
 Report = Callable[[str], None]
+
+
+#: ``row_counts`` counts exactly up to this many rows a table, then estimates.
+ROW_COUNT_CAP = 100_000
+
+
+@dataclass(frozen=True)
+class Revert:
+    """One migration that ``down`` would revert."""
+
+    name: str
+    tables: tuple[str, ...]  # the tables its down() drops (with every row in them)
 
 
 @dataclass(frozen=True)
@@ -72,21 +85,27 @@ class Migrations:
                     break
         return applied
 
+    def down_plan(self, steps: int | None = 1, to: str | None = None) -> list[Revert]:
+        """What ``down(steps, to)`` would revert, newest first, with the tables
+        each one drops (read without changing anything)."""
+        if to is not None and to != "zero":
+            self._check_target(to)
+        return [self._revert(name) for name in self._plan(steps, to)]
+
     def down(self, steps: int | None = 1, to: str | None = None,
-             report: Report = _quiet) -> list[str]:
+             report: Report = _quiet, expect: Sequence[str] | None = None) -> list[str]:
         """Revert the newest ``steps`` migrations, or every one applied after ``to``
-        (``to="zero"`` reverts them all)."""
+        (``to="zero"`` reverts them all). ``expect``: the names a confirmation
+        was given for (``down_plan``); if another runner changed what is applied
+        in the meantime, nothing is reverted."""
         if to is not None and to != "zero":
             self._check_target(to)
         reverted: list[str] = []
         with self.backend.migration_lock(on_wait=report):
-            applied = [m.name for m in self.status() if m.applied]
-            if to == "zero":
-                plan = list(reversed(applied))
-            elif to is not None:
-                plan = list(reversed(applied[applied.index(to) + 1:])) if to in applied else []
-            else:
-                plan = list(reversed(applied))[:steps]
+            plan = self._plan(steps, to)
+            if expect is not None and plan != list(expect):
+                raise Conflict("the applied migrations changed while the revert was being "
+                               "confirmed: nothing was reverted; run the command again")
             for name in plan:
                 started = time.perf_counter()
                 report(f"reverting {name} ...")
@@ -94,6 +113,39 @@ class Migrations:
                 reverted.append(name)
                 report(f"reverted  {name} in {time.perf_counter() - started:.2f}s")
         return reverted
+
+    def _plan(self, steps: int | None, to: str | None) -> list[str]:
+        applied = [m.name for m in self.status() if m.applied]
+        if to == "zero":
+            return list(reversed(applied))
+        if to is not None:
+            return list(reversed(applied[applied.index(to) + 1:])) if to in applied else []
+        return list(reversed(applied))[:steps]
+
+    def _revert(self, name: str) -> Revert:
+        """The tables a migration's down() drops are the frozen models its file
+        declares (what its up() created)."""
+        found = [m for m in self.runner.migrations() if m.name == name]
+        if not found:  # applied, but its file is gone: down() will refuse it
+            return Revert(name, ())
+        module = found[0].load()
+        tables = tuple(value._meta.table_name for value in vars(module).values()
+                       if isinstance(value, type) and issubclass(value, Model)
+                       and value.__module__ == module.__name__)
+        return Revert(name, tables)
+
+    def row_counts(self, tables: Sequence[str], cap: int = ROW_COUNT_CAP) -> dict[str, int]:
+        """Rows in each table, counted exactly up to ``cap`` (then the backend's
+        estimate, at least cap + 1): bounded work even on a seeded database."""
+        counts = {}
+        for table in tables:
+            quoted = '"' + table.replace('"', '""') + '"'
+            exact = self.backend.db.execute_sql(
+                f"SELECT COUNT(*) FROM (SELECT 1 FROM {quoted} LIMIT {int(cap) + 1}) AS capped"
+            ).fetchone()[0]
+            counts[table] = (exact if exact <= cap
+                             else max(self.backend.estimated_rows(table), cap + 1))
+        return counts
 
     def new(self, name: str) -> str:
         """Write the next numbered skeleton file; returns its path."""
