@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import contextlib
 import re
+import sqlite3
 import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -299,6 +301,18 @@ class Backend(ABC):
     def execute_script(self, statements: Sequence[str]) -> None:
         for statement in statements:
             self.db.execute_sql(statement)
+
+    def migration_sql(self, name: str, direction: str = "up") -> list[str]:
+        """The frozen SQL of migration ``name`` for this dialect, as statements.
+
+        Applied migrations must never change, so their DDL lives in data files
+        (``azora_store/migrations/sql/<dialect>/<name>.<up|down>.sql``) that no
+        live code path shares; see ``docs/migrations.md``.
+        """
+        if direction not in ("up", "down"):
+            raise ValueError(f"direction must be 'up' or 'down', not {direction!r}")
+        path = MIGRATION_SQL / self.name / f"{name}.{direction}.sql"
+        return split_sql(path.read_text(encoding="utf-8"))
 
     @abstractmethod
     def updated_at_triggers(self, tables: Sequence[str]) -> list[str]:
@@ -696,6 +710,29 @@ FROM transfers t""",
         """The server processes serving this database to others (load tests add
         their CPU to the server's); none for an embedded database."""
         return []
+
+
+MIGRATION_SQL = Path(__file__).resolve().parent.parent / "migrations" / "sql"
+
+
+def split_sql(script: str) -> list[str]:
+    """Split a SQL script into statements: a statement ends at a line ending in
+    ``;`` outside quotes, ``$$`` bodies and trigger ``BEGIN ... END`` blocks.
+    Comment-only chunks are dropped."""
+    statements: list[str] = []
+    lines: list[str] = []
+    for line in script.splitlines():
+        lines.append(line)
+        text = "\n".join(lines).strip()
+        if (text.endswith(";") and text.count("$$") % 2 == 0
+                and sqlite3.complete_statement(text)):
+            if any(not chunk.strip().startswith("--") and chunk.strip() for chunk in lines):
+                statements.append(text)
+            lines = []
+    rest = "\n".join(lines).strip()
+    if any(not chunk.strip().startswith("--") and chunk.strip() for chunk in lines):
+        raise ValueError(f"SQL script ends inside a statement: {rest[:80]!r}")
+    return statements
 
 
 def in_background(work: Callable[[], None], then: Callable[[], Any]) -> Callable[[], None]:
