@@ -32,10 +32,8 @@ GRAPHS = (
 
 
 def up(migrator, db):
-    db.backend.execute_script(db.backend.transition_triggers(GRAPHS))
-    db.backend.execute_script(db.backend.milestone_budget_trigger())
+    db.backend.execute_script(db.backend.migration_sql("0007_workflow_rules", "up"))
 
 
 def down(migrator, db):
-    db.backend.execute_script(db.backend.drop_milestone_budget_trigger())
-    db.backend.execute_script(db.backend.drop_transition_triggers([g[0] for g in GRAPHS]))
+    db.backend.execute_script(db.backend.migration_sql("0007_workflow_rules", "down"))
