@@ -26,7 +26,6 @@ from azora_store.errors import (
     ValidationError,
 )
 from azora_store.market import transitions
-from azora_store.market.transitions import GRAPHS
 from azora_store.models import (
     TABLES,
     Application,
@@ -41,6 +40,7 @@ from azora_store.models import (
     StateTransition,
     User,
 )
+from azora_store.workflow.transitions import GRAPHS
 from tests.factories import MarketWorld, market_world
 from tests.helpers import dump, fingerprint, sql
 

@@ -13,10 +13,8 @@ A backend owns
 
 from __future__ import annotations
 
-import contextlib
 import re
 import sqlite3
-import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -254,6 +252,9 @@ class Backend(ABC):
     #: SELECT ... FOR UPDATE exists. Where it does not, every write transaction
     #: already holds the database's single write lock, which is stronger.
     supports_row_locks: ClassVar[bool] = False
+    #: Connections come from a pool (``db.close()`` hands this thread's back):
+    #: the HTTP API returns one after each request instead of holding it.
+    pools_connections: ClassVar[bool] = False
 
     def __init__(self, url: DatabaseURL):
         self.url = url
@@ -629,38 +630,3 @@ def split_sql(script: str) -> list[str]:
     if any(not chunk.strip().startswith("--") and chunk.strip() for chunk in lines):
         raise ValueError(f"SQL script ends inside a statement: {rest[:80]!r}")
     return statements
-
-
-def in_background(work: Callable[[], None], then: Callable[[], Any]) -> Callable[[], None]:
-    """Run ``work`` and then ``then`` (e.g. closing the thread's connection:
-    peewee's are per thread) on a thread; return the wait for it, which
-    re-raises what ``work`` raised."""
-    failures: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            work()
-        except BaseException as exc:  # handed to the thread that waits
-            failures.append(exc)
-        finally:
-            try:
-                then()
-            except BaseException as exc:
-                failures.append(exc)
-
-    thread = threading.Thread(target=run, name="azora-background", daemon=True)
-    thread.start()
-
-    def wait() -> None:
-        thread.join()
-        if failures:
-            raise failures[0]
-
-    return wait
-
-
-def wait_after_failure(wait: Callable[[], None]) -> None:
-    """Wait for a background task while handling another failure: its own
-    failure must not hide the one being raised."""
-    with contextlib.suppress(BaseException):  # the caller re-raises the first failure
-        wait()

@@ -29,11 +29,11 @@ from ..errors import (
 )
 from ..extras import missing_extra
 from ..search_facets import budget_bucket_sql, budget_buckets
+from ..threads import in_background
 from .base import (
     Backend,
     TranslatingDatabase,
     app_error,
-    in_background,
     one_of,
     printable,
     seconds,
@@ -119,6 +119,7 @@ class PostgresBackend(Backend):
     driver_errors = (MaxConnectionsExceeded, *((psycopg.Error,) if psycopg else ()))
     supports_skip_locked = True
     supports_row_locks = True
+    pools_connections = True
     text_index_has_skills = True
     text_index_skills_exact = True
     text_window_ids = 1 << TEXT_WINDOW_SHIFT

@@ -3,7 +3,7 @@
   trigger per table raises ``azora|invalid_transition|<Entity>|<from>|<to>``);
 - the milestones of an escrow never add up to more than it was funded with.
 
-The graphs below are a frozen copy of ``azora_store.market.transitions`` as
+The graphs below are a frozen copy of ``azora_store.workflow.transitions`` as
 this migration was written (a test checks that the two agree); a later
 change to a graph needs a new migration."""
 
