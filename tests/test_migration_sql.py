@@ -126,3 +126,18 @@ def test_step_by_step_equals_all_at_once(db_url: str, empty_url: str):
             assert _schema(store) == applied, name
         assert not migrations.pending()
         assert _schema(store) == at_once
+
+
+def test_a_backend_without_frozen_sql_says_what_to_do(tmp_path):
+    from azora_store.backends.base import DatabaseURL
+    from azora_store.backends.sqlite import SqliteBackend
+    from azora_store.errors import ConfigurationError
+
+    class Elsewhere(SqliteBackend):
+        name = "elsewhere"
+        migration_dialect = None
+
+    backend = Elsewhere(DatabaseURL.parse(f"sqlite:///{tmp_path}/x.db"))
+    with pytest.raises(ConfigurationError, match="migration_dialect or override migration_sql"):
+        backend.migration_sql("0002_updated_at_triggers")
+    backend.close()

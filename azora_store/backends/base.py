@@ -242,6 +242,10 @@ class Backend(ABC):
 
     #: Name shown by ``doctor`` and used in test ids.
     name: ClassVar[str]
+    #: The directory of ``azora_store/migrations/sql`` whose frozen DDL
+    #: ``migration_sql`` reads (a plugin subclassing a built-in backend inherits
+    #: its dialect's); None: the backend overrides ``migration_sql``.
+    migration_dialect: ClassVar[str | None] = None
     #: Driver exception classes that may escape peewee's own wrapping.
     driver_errors: ClassVar[tuple[type[BaseException], ...]] = ()
 
@@ -308,7 +312,11 @@ class Backend(ABC):
         """
         if direction not in ("up", "down"):
             raise ValueError(f"direction must be 'up' or 'down', not {direction!r}")
-        path = MIGRATION_SQL / self.name / f"{name}.{direction}.sql"
+        if self.migration_dialect is None:
+            raise ConfigurationError(
+                f"the {self.name} backend has no frozen migration SQL: set its "
+                "migration_dialect or override migration_sql")
+        path = MIGRATION_SQL / self.migration_dialect / f"{name}.{direction}.sql"
         return split_sql(path.read_text(encoding="utf-8"))
 
     @abstractmethod

@@ -116,6 +116,7 @@ class AzoraPostgresDatabase(TranslatingDatabase, PooledPostgresqlDatabase):
 
 class PostgresBackend(Backend):
     name = "postgresql"
+    migration_dialect = "postgresql"
     driver_errors = (MaxConnectionsExceeded, *((psycopg.Error,) if psycopg else ()))
     supports_skip_locked = True
     supports_row_locks = True

@@ -94,6 +94,7 @@ class AzoraSqliteDatabase(TranslatingDatabase, peewee.SqliteDatabase):
 
 class SqliteBackend(Backend):
     name = "sqlite"
+    migration_dialect = "sqlite"
     driver_errors = (sqlite3.Error,)
     supports_skip_locked = False
     text_check_cost_us = 450.0  # a correlated FTS5 MATCH on one rowid (measured)
