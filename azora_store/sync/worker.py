@@ -24,6 +24,7 @@ PENDING, untouched, and the worker logs one warning per such service (a missing
 route the worker claims only the routed services it knows of, re-read from the
 status counters at each housekeeping round; asked for ``services`` it has no
 handler for, it refuses to start.
+
 SIGTERM / SIGINT: finish the event in hand, settle what was delivered, give
 back the rest of the batch at once.
 """
