@@ -86,6 +86,10 @@ def _derive(master: bytes, purpose: bytes) -> bytes:
     return hmac.new(prk, purpose + b"\x01", hashlib.sha256).digest()
 
 
+#: Public: other modules derive their own keys from the master key (cursors).
+derive_key = _derive
+
+
 class FieldCipher:
     """Encrypts, indexes and masks sensitive field values with one master key."""
 
@@ -131,6 +135,10 @@ def _hmac_sha256_states(key: bytes) -> tuple[Any, Any]:
     block = key.ljust(64, b"\x00")
     return (hashlib.sha256(bytes(byte ^ 0x36 for byte in block)),
             hashlib.sha256(bytes(byte ^ 0x5C for byte in block)))
+
+
+#: Public: precomputed HMAC-SHA256 states for other hot paths (cursors).
+hmac_sha256_states = _hmac_sha256_states
 
 
 def normalise(value: str) -> str:

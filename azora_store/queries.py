@@ -27,15 +27,14 @@ open jobs):
 
 Paging is keyset: the opaque cursor holds the last row's sort key and a
 fingerprint of the filters, so it stays correct when jobs are inserted
-meanwhile and is refused with a different query.
+meanwhile and is refused with a different query. Cursors are signed and
+checked key by key before use (``cursors.py``): a forged one is a
+ValidationError naming ``cursor``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import bisect
-import json
 import threading
 import time
 import zlib
@@ -45,10 +44,9 @@ from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 from itertools import repeat
-from json.encoder import encode_basestring_ascii
 from typing import Any
 
-from . import jsonutil
+from . import cursors, jsonutil
 from .errors import NotFound, SchemaOutOfDate, ValidationError
 from .models.fields import normalise_skill
 from .models.marketplace import JobStatus
@@ -300,48 +298,6 @@ class SearchRequest:
 _built = lru_cache(maxsize=1024, typed=True)(SearchRequest.build)
 
 
-def _encode_cursor(fingerprint: str, key: list[Any]) -> str:
-    # The compact JSON of {"f": fingerprint, "k": key}, written out: the key holds
-    # ints and strings only, and JSONEncoder.encode builds an encoder per call.
-    items = ",".join([encode_basestring_ascii(v) if isinstance(v, str) else int.__repr__(v)
-                      for v in key])
-    raw = f'{{"f":{encode_basestring_ascii(fingerprint)},"k":[{items}]}}'.encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
-
-
-def _decode_cursor(cursor: str | None, fingerprint: str, size: int) -> list[Any] | None:
-    if cursor in (None, ""):
-        return None
-    try:
-        parsed = _parse_cursor(cursor)
-    except TypeError:  # unhashable, so not a string: no cursor either
-        parsed = None
-    if parsed is None or len(parsed[1]) != size or parsed[0] != fingerprint:
-        raise ValidationError("cursor is not valid for this search: pass the next_cursor of "
-                              "the previous page of the same query", field="cursor",
-                              rule="cursor")
-    return list(parsed[1])
-
-
-@lru_cache(maxsize=1024, typed=True)
-def _parse_cursor(cursor: Any) -> tuple[Any, tuple[Any, ...]] | None:
-    """A cursor's (fingerprint, key), None if it is none; remembered, as the
-    requests are (decoding it cost a fifth of a listing's Python)."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        # base64.urlsafe_b64decode without its wrappers (same lenient decoding)
-        data = json.loads(binascii.a2b_base64(padded.encode().translate(_FROM_URLSAFE)))
-        key = data["k"]
-        if isinstance(key, list):
-            return data["f"], tuple(key)
-    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeError):
-        pass
-    return None
-
-
 # -- the queries ---------------------------------------------------------------------
 
 
@@ -360,6 +316,7 @@ class Queries:
         self._budgets: list[int] = []
         self._budgets_in: dict[str, list[int]] = {}  # per currency
         self._schema_checked = False
+        self._cursors: cursors.CursorCodec | None = None
         agg = self.backend.sql_string_agg("k.skill")
         self.columns = ("j.id, j.title, j.status, j.budget_minor, j.currency, j.created_at, "
                         f"j.client_id, (SELECT {agg} FROM job_skills AS k WHERE k.job_id = j.id)")
@@ -394,18 +351,28 @@ class Queries:
 
     # -- search --------------------------------------------------------------------
 
+    @property
+    def cursors(self) -> cursors.CursorCodec:
+        """The cursor codec, keyed on first use (the key may be read from the
+        database)."""
+        codec = self._cursors
+        if codec is None:
+            codec = self._cursors = cursors.CursorCodec(cursors.cursor_key(self.backend))
+        return codec
+
     def search_jobs(self, text: str | None = None, skills: Any = (), status: str = "OPEN",
                     min_budget: Any = None, max_budget: Any = None, currency: str | None = None,
                     limit: int = 20, cursor: str | None = None) -> SearchPage:
         request = SearchRequest.of(text, skills, status, min_budget, max_budget, currency,
                                    limit)
-        after = _decode_cursor(cursor, request.fingerprint, 2)
+        after = (None if cursor is None else self.cursors.decode(
+            cursor, request.fingerprint, cursors.TEXT if request.text else cursors.LISTING))
         if request.text:
             rows, key = self._search_text(request, after)
         else:
             rows, key = self._search_listing(request, after)
         return SearchPage(list(map(JobHit, rows, repeat(self.backend.read_datetime))),
-                          _encode_cursor(request.fingerprint, key) if key else None)
+                          self.cursors.encode(request.fingerprint, key) if key else None)
 
     def _filters(self, request: SearchRequest, alias: str, job_id: str,
                  skip_skill: str | None = None) -> tuple[list[str], list[Any]]:
@@ -526,13 +493,6 @@ class Queries:
                      ) -> tuple[list[tuple], Any]:
         """Title matches first (tier 0), then the others (tier 1), newest first."""
         self._check_schema()
-        start_tier = after[0] if after else 0
-        if start_tier not in (0, 1):
-            raise ValidationError("cursor is not valid for this search", field="cursor",
-                                  rule="cursor")
-        if after is not None and (isinstance(after[1], bool) or not isinstance(after[1], int)):
-            raise ValidationError("cursor is not valid for this search", field="cursor",
-                                  rule="cursor")
         skill_driven = False
         if request.skills:
             driver, count = self._rarest_skill(request)

@@ -318,6 +318,62 @@ def test_webhook_retries_until_a_2xx(store) -> None:
     assert store.sync.status().counts["COMPLETED"] == 1
 
 
+# -- services without a handler ---------------------------------------------------------
+
+
+def unrouted_rows(store, service: str) -> list[tuple]:
+    return sql(store, "SELECT id, status, attempts, blocked, available_at, lease_owner, "
+                      "last_error, updated_at FROM service_sync WHERE service = ? ORDER BY id",
+               service)
+
+
+@pytest.mark.parametrize("leased", [False, True])
+def test_a_service_without_a_handler_stays_pending_untouched(store, caplog, leased) -> None:
+    routed = [store.sync.enqueue("eventlog", "Job", n, "CREATE", {}).id for n in range(5)]
+    for n in range(3):
+        store.sync.enqueue("billing", "Invoice", n, "CREATE", {}, max_attempts=1)
+    before = unrouted_rows(store, "billing")
+    worker = Worker(store, Router({}), WorkerConfig(**FAST, leased_only=leased,
+                                                    housekeeping_every=0.0,
+                                                    exit_when_idle=True))
+    with caplog.at_level("WARNING", logger="azora_store.sync"):
+        stats = worker.run()  # exits: nothing it can deliver is left
+        store.sync.enqueue("crm", "Contact", 1, "CREATE", {})
+        store.sync.enqueue("crm", "Contact", 2, "CREATE", {})
+        worker = Worker(store, Router({}), WorkerConfig(**FAST, exit_when_idle=True))
+        worker.run()
+    assert (stats.claimed, stats.completed, stats.dead) == (5, 5, 0)
+    assert sorted(row.event_id for row in EventLog.select()) == routed
+    assert unrouted_rows(store, "billing") == before
+    assert store.sync.status().services["billing"]["PENDING"] == 3
+    assert store.sync.status().counts["FAILED"] == 0
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len([w for w in warnings if "'billing'" in w]) == 2, warnings  # once per worker
+    assert len([w for w in warnings if "'crm'" in w]) == 1, warnings
+    assert "--route billing=HANDLER" in warnings[0]
+
+
+def test_a_service_seen_after_start_is_claimed_only_once_routed(store, caplog) -> None:
+    worker = Worker(store, Router({}), WorkerConfig(**FAST, housekeeping_every=0.0))
+    store.sync.enqueue("billing", "Invoice", 1, "CREATE", {}, max_attempts=1)
+    event = store.sync.enqueue("eventlog", "Job", 1, "CREATE", {})
+    with caplog.at_level("WARNING", logger="azora_store.sync"):
+        for _ in range(3):
+            worker._housekeeping()
+            worker.run_once()
+    assert [row.event_id for row in EventLog.select()] == [event.id]
+    assert store.sync.status().services["billing"]["PENDING"] == 1
+    assert len([r for r in caplog.records if "'billing'" in r.getMessage()]) == 1
+
+
+def test_a_worker_asked_for_a_service_it_cannot_deliver_refuses_to_start(store) -> None:
+    from azora_store.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="billing"):
+        Worker(store, Router({}), WorkerConfig(services=("eventlog", "billing")))
+    Worker(store, Router({"billing": "noop"}), WorkerConfig(services=("billing",)))
+
+
 # -- prune --------------------------------------------------------------------------
 
 

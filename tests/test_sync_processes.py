@@ -161,6 +161,22 @@ def test_cli_worker_status_retry_prune(db_url: str) -> None:
 
     result = runner.invoke(cli, ["sync", "status", "--json", "--db", db_url])
     report = json.loads(result.output)
+    # No handler for "nowhere": left PENDING, not dead-lettered, and listed as unrouted.
+    assert report["counts"] == {"PENDING": 1, "PROCESSING": 0, "COMPLETED": 30, "FAILED": 0}
+    assert report["unrouted"] == {"nowhere": 1} and report["routes"] == {}
+    result = runner.invoke(cli, ["sync", "status", "--db", db_url])
+    assert "unrouted (routes: none given): nowhere (1 pending)" in result.output, result.output
+    result = runner.invoke(cli, ["sync", "status", "--json", "--db", db_url,
+                                 "--route", "nowhere=noop"])
+    assert json.loads(result.output)["unrouted"] == {}
+
+    # Routed to a webhook nothing listens on: one attempt, then a dead letter.
+    result = runner.invoke(cli, ["sync", "worker", "--db", db_url, "--exit-when-idle",
+                                 "--route", "nowhere=webhook:http://127.0.0.1:9/",
+                                 "--route", "eventlog=eventlog"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["sync", "status", "--json", "--db", db_url])
+    report = json.loads(result.output)
     assert report["counts"] == {"PENDING": 0, "PROCESSING": 0, "COMPLETED": 30, "FAILED": 1}
     assert report["services"]["nowhere"]["FAILED"] == 1
     result = runner.invoke(cli, ["sync", "status", "--db", db_url])
@@ -176,13 +192,22 @@ def test_cli_worker_status_retry_prune(db_url: str) -> None:
     assert result.exit_code == 2 and "SERVICE=HANDLER" in result.output
 
 
-def test_worker_without_a_handler_dead_letters_with_a_clear_error(store) -> None:
+def test_cli_worker_refuses_a_service_it_has_no_handler_for(db_url: str) -> None:
+    result = CliRunner().invoke(cli, ["sync", "worker", "--service", "billing",
+                                      "--exit-when-idle", "--db", db_url])
+    assert result.exit_code == 2, result.output
+    assert "no sync handler for --service billing" in result.output
+    assert "--route billing=HANDLER" in result.output
+
+
+def test_worker_without_a_handler_leaves_the_event_pending(store) -> None:
     from azora_store.sync import Router, Worker, WorkerConfig
 
     event = store.sync.enqueue("unknown-service", "Widget", 1, "CREATE", {}, max_attempts=1)
     Worker(store, Router({}), WorkerConfig(idle_min=0.001)).run_once()
-    error = sql(store, "SELECT status, last_error FROM service_sync WHERE id = ?", event.id)[0]
-    assert error[0] == "FAILED" and "no sync handler for service 'unknown-service'" in error[1]
+    row = sql(store, "SELECT status, attempts, last_error FROM service_sync WHERE id = ?",
+              event.id)[0]
+    assert row == ("PENDING", 0, None)
 
 
 @pytest.fixture(autouse=True)

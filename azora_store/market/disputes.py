@@ -43,8 +43,7 @@ class DisputesMixin(EscrowMixin):
         """Either party disputes the job's escrow: it is FROZEN until resolved."""
         reason = text(reason, "reason")
         with self.store.atomic():
-            escrow = self.escrow_for_job(job_id)
-            escrow = self._get(Escrow, escrow.id, "job_id", lock=True)
+            escrow = self._lock_escrow(self.escrow_for_job(job_id).id, job_id)
             self._user(opened_by_id, "opened_by_id")
             self._require_party(opened_by_id, [escrow.client_id, escrow.freelancer_id],
                                 "open a dispute on this escrow")
@@ -61,7 +60,7 @@ class DisputesMixin(EscrowMixin):
         """An operator takes the dispute up: OPEN -> UNDER_REVIEW."""
         with self.store.atomic():
             escrow_id = self._get(Dispute, dispute_id).escrow_id
-            self._get(Escrow, escrow_id, lock=True)
+            self._lock_escrow(escrow_id)
             dispute = self._get(Dispute, dispute_id, lock=True)
             self._require_party(actor_id, [], "review disputes")
             move(DISPUTE, dispute, DisputeStatus.UNDER_REVIEW, actor_id, "under review")

@@ -89,7 +89,20 @@ class EscrowMixin(Service):
 
     # -- helpers shared with disputes ------------------------------------------------
 
-    def _lock_escrow(self, escrow_id: int) -> Escrow:
+    def _lock_job(self, job_id: int) -> None:
+        """Lock a job row (soft-deleted or not) before its escrow: the global lock
+        order. On Postgres, a workflow that locked the escrow first and then
+        inserted a row referencing the job (a milestone, a dispute) waited for
+        the job's KEY SHARE lock while ``fund_escrow`` held the job and waited for
+        the escrow: a deadlock."""
+        self.store.backend.lock_rows(Job.select(Job.id).where(Job.id == job_id)).first()
+
+    def _lock_escrow(self, escrow_id: int, job_id: int | None = None) -> Escrow:
+        """Lock the escrow's job, then the escrow (``job_id`` when known saves the
+        look-up; an escrow never changes job)."""
+        if job_id is None:
+            job_id = self._get(Escrow, escrow_id, "escrow_id").job_id
+        self._lock_job(job_id)
         return self._get(Escrow, escrow_id, "escrow_id", lock=True)
 
     def _check_not_frozen(self, escrow: Escrow) -> None:
@@ -183,9 +196,10 @@ class EscrowMixin(Service):
         return milestone
 
     def _lock_milestone(self, milestone_id: int) -> tuple[Escrow, Milestone]:
-        """Lock the milestone's escrow, then the milestone (the global lock order)."""
-        escrow_id = self._get(Milestone, milestone_id).escrow_id
-        escrow = self._lock_escrow(escrow_id)
+        """Lock the milestone's job, its escrow, then the milestone (the global lock
+        order)."""
+        found = self._get(Milestone, milestone_id)
+        escrow = self._lock_escrow(found.escrow_id, found.job_id)
         return escrow, self._get(Milestone, milestone_id, lock=True)
 
     def submit_milestone(self, milestone_id: int, *, actor_id: int | None = None,

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from .analytics import JobAnalytics, UserStats, ViewModel
-from .auth import ApiToken
+from .auth import ApiToken, StoreSecret
 from .base import BaseModel
 from .compliance import (
     AMLCheck,
@@ -83,6 +83,7 @@ TABLES: tuple[type[BaseModel], ...] = (
     SyncCounterDelta,
     ConsumedEvent,
     ApiToken,
+    StoreSecret,
 )
 VIEWS: tuple[type[ViewModel], ...] = (JobAnalytics, UserStats)
 ALL_MODELS: tuple[type[BaseModel], ...] = TABLES + VIEWS
@@ -96,7 +97,8 @@ __all__ = [
     "EventLog", "IdempotencyKey", "Job", "JobAnalytics", "JobSkill", "JobStatus",
     "KYCStatus", "KYCVerification", "LedgerTransaction", "Milestone", "MilestoneStatus",
     "Review", "RiskLevel", "SecurityEvent", "ServiceSync", "Severity", "SkillLevel",
-    "SkillVerification", "StateTransition", "SyncCounter", "SyncCounterDelta", "SyncOperation",
+    "SkillVerification", "StateTransition", "StoreSecret", "SyncCounter", "SyncCounterDelta",
+    "SyncOperation",
     "SyncStatus",
     "TransactionKind", "Transfer", "User", "UserRole", "UserStats",
 ]

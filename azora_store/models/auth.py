@@ -33,3 +33,17 @@ class ApiToken(BaseModel):
 
     class Meta:
         table_name = "api_tokens"
+
+
+class StoreSecret(BaseModel):
+    """Per-database secrets made by a migration, for values no configuration
+    supplies: ``cursor`` signs search cursors when ``AZORA_FIELD_KEY`` is not set
+    (see ``azora_store/cursors.py``). Every process sharing the database shares
+    them; they never leave it."""
+
+    name = CharField(max_length=64, primary_key=True)
+    value = CharField(max_length=128)  # hex
+    created_at = created_at()
+
+    class Meta:
+        table_name = "store_secrets"

@@ -72,12 +72,21 @@ def sync_worker(store: Any, concurrency: int, batch: int, lease: float,
     """Run outbox workers until SIGTERM/SIGINT (finish the event in hand, release
     the rest of the batch).
 
+    Events of a service with no handler (no route for it, no handler named like
+    it, no '*' route) are not claimed: they stay PENDING, and the worker warns
+    once per such service. `sync status --route ...` lists them.
+
     \b
     Example:
       azora-store sync worker --concurrency 4 --route '*=eventlog'
       azora-store sync worker --route search=webhook:http://127.0.0.1:9000/events
     """
-    Router.parse(routes).check()  # a bad route fails here, not in every child
+    router = Router.parse(routes)
+    router.check()  # a bad route fails here, not in every child
+    unrouted = router.unrouted(services)
+    if unrouted:
+        raise click.UsageError(f"no sync handler for --service {', '.join(unrouted)}: add "
+                               f"--route {unrouted[0]}=HANDLER (or a '*' route)")
     config = WorkerConfig(batch=batch, lease=lease, backoff_base=backoff,
                           housekeeping_every=housekeeping, leased_only=leased,
                           services=tuple(services), max_events=max_events,
@@ -110,19 +119,29 @@ def sync_worker(store: Any, concurrency: int, batch: int, lease: float,
 
 @sync_group.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--route", "routes", multiple=True, metavar="SERVICE=HANDLER[:ARG]",
+              help="The routes your workers run with (as for `sync worker`): services "
+                   "they have no handler for are listed as unrouted. Repeatable.")
 @db_option
-def sync_status(store: Any, as_json: bool) -> None:
+def sync_status(store: Any, as_json: bool, routes: tuple[str, ...]) -> None:
     """Exact event counts per status and service, and the oldest pending event's
-    age, read from counters (never a COUNT over the outbox).
+    age, read from counters (never a COUNT over the outbox). Also the services a
+    worker started with these --route options (none: the default routing) has
+    no handler for: their events stay PENDING until a route is added.
 
     \b
     Example:
       azora-store sync status
-      azora-store sync status --json
+      azora-store sync status --json --route '*=eventlog'
     """
     report = store.sync.status()
+    router = Router.parse(routes)
+    unrouted = {service: report.services[service]["PENDING"]
+                for service in router.unrouted(report.services)
+                if report.services[service]["PENDING"]}
     if as_json:
-        click.echo(json.dumps(report.to_json(), indent=2))
+        click.echo(json.dumps({**report.to_json(), "routes": router.routes,
+                               "unrouted": unrouted}, indent=2))
         return
     statuses = list(report.counts)
     click.echo(f"{'service':<20}" + "".join(f"{s:>12}" for s in statuses))
@@ -133,6 +152,10 @@ def sync_status(store: Any, as_json: bool) -> None:
     click.echo("oldest pending: " + ("none" if age is None else
                                      f"{report.oldest_pending_at:%Y-%m-%d %H:%M:%S} UTC "
                                      f"({age:.1f}s ago)"))
+    given = (" ".join(f"{k}={v}" for k, v in router.routes.items()) if routes
+             else "none given")
+    click.echo(f"unrouted (routes: {given}): " + (", ".join(
+        f"{service} ({pending} pending)" for service, pending in unrouted.items()) or "none"))
 
 
 @sync_group.command("retry-failed")

@@ -205,6 +205,23 @@ class Router:
             f"no sync handler for service {service!r} (entity {entity_type!r}): add "
             f"--route {service}=HANDLER, or a plugin named {service!r}")
 
+    def routes_service(self, service: str) -> bool:
+        """Whether a worker with these routes delivers ``service``'s events: a
+        route for it, a handler named like it, or a ``*`` route. (A handler named
+        like an entity type only serves services that pass this test: a worker
+        claims nothing of the others.)"""
+        if service in self.routes or "*" in self.routes:
+            return True
+        try:
+            load_handler(service)
+        except ConfigurationError:
+            return False
+        return True
+
+    def unrouted(self, services: Iterable[str]) -> list[str]:
+        """The services among ``services`` this router has no handler for."""
+        return [service for service in services if not self.routes_service(service)]
+
     def check(self) -> None:
         """Fail fast on a route that names a missing or broken handler."""
         for spec in self.routes.values():

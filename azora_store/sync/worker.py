@@ -17,6 +17,14 @@ Two delivery modes, chosen per handler:
 
 Failures go back to PENDING after an exponential delay with jitter; after
 ``max_attempts`` the event is FAILED (dead letter) with its last error.
+
+Events of a service the router has no handler for are never claimed: they stay
+PENDING, untouched, and the worker logs one warning per such service (a missing
+``--route`` is a configuration slip, not a delivery failure). Without a ``*``
+route the worker claims only the routed services it knows of, re-read from the
+status counters at each housekeeping round; asked for ``services`` it has no
+handler for, it refuses to start.
+
 SIGTERM / SIGINT: finish the event in hand, settle what was delivered, give
 back the rest of the batch at once.
 """
@@ -33,7 +41,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import AzoraError
+from ..errors import AzoraError, ConfigurationError
 from .handlers import Handler, Router
 from .outbox import Event, Outbox, backoff_delay
 
@@ -87,6 +95,19 @@ class Worker:
         self._last_housekeeping = 0.0
         self._idle = False
         self._leasing = self.config.leased_only
+        unrouted = router.unrouted(self.config.services)
+        if unrouted:
+            raise ConfigurationError(
+                f"no sync handler for service(s) {', '.join(unrouted)} given to claim: add "
+                f"--route {unrouted[0]}=HANDLER (or a '*' route)")
+        # What a claim may take: every service (a '*' route), the services asked
+        # for, or the routed services seen so far (None: none yet).
+        self._routed: tuple[str, ...] | None = (
+            self.config.services or (() if "*" in router.routes else None))
+        self._warned: set[str] = set()
+        self._known: set[str] = set()
+        if self._routed is None:
+            self._check_routes()
 
     # -- control ---------------------------------------------------------------
 
@@ -137,11 +158,14 @@ class Worker:
         taken and completed in one transaction (one row write per event). Once a
         batch needs leases, the worker switches to claiming PROCESSING leases
         directly, until a batch without external handlers comes by again."""
+        services = self._routed
+        if services is None:
+            return 0  # no service seen so far has a handler
         if self._idle and not self.outbox.any_ready():
             return 0  # do not take the write lock just to find nothing
         if self._leasing:
             events = self.outbox.claim(self.owner, self.config.batch, self.config.lease,
-                                       self.config.services)
+                                       services)
             self._idle = not events
             groups = self._route(events, taken=False)
             self._leasing = self.config.leased_only or any(
@@ -150,7 +174,7 @@ class Worker:
             self.stats.claimed += len(events)
             return len(events)
         with self.db.atomic():
-            events = self.outbox.take(self.config.batch, self.config.services)
+            events = self.outbox.take(self.config.batch, services)
             self._idle = not events
             groups = self._route(events, taken=True)
             leased = [(h, batch) for h, batch in groups if not h.transactional]
@@ -324,6 +348,7 @@ class Worker:
         self._last_housekeeping = now
         try:
             self.outbox.fold()
+            self._check_routes()
             rescued = self.outbox.rescue()
             if rescued:
                 self.stats.rescued += len(rescued)
@@ -340,5 +365,30 @@ class Worker:
             log.warning("housekeeping failed (will retry): %s", exc)
 
     def _work_left(self) -> bool:
-        counts = self.outbox.status().counts
-        return bool(counts["PENDING"] or counts["PROCESSING"])
+        report = self.outbox.status()
+        if self._routed == ():
+            counts = report.counts
+            return bool(counts["PENDING"] or counts["PROCESSING"])
+        return any(counts["PENDING"] or counts["PROCESSING"]
+                   for service, counts in report.services.items()
+                   if service in (self._routed or ()))
+
+    def _check_routes(self) -> None:
+        """Without a '*' route or a list of services: claim only the services seen in
+        the status counters that have a handler, and warn once about each other."""
+        if self.config.services or "*" in self.router.routes:
+            return
+        services = self.outbox.status().services
+        new = [service for service in services if service not in self._known]
+        if not new:
+            return
+        self._known.update(new)
+        for service in self.router.unrouted(new):
+            if service not in self._warned:
+                self._warned.add(service)
+                log.warning("no sync handler for service %r: its events stay PENDING, "
+                            "unclaimed (%d now); add --route %s=HANDLER", service,
+                            services[service]["PENDING"], service)
+        routed = tuple(sorted(s for s in self._known if s not in self._warned))
+        self._routed = routed or None
+        self._idle = False
