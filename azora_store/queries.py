@@ -53,6 +53,7 @@ from .errors import NotFound, SchemaOutOfDate, ValidationError
 from .models.fields import normalise_skill
 from .models.marketplace import JobStatus
 from .money import CURRENCIES, from_minor, to_minor
+from .replicas import read_path
 from .search_facets import bucket_span
 
 MAX_LIMIT = 100
@@ -394,6 +395,7 @@ class Queries:
 
     # -- search --------------------------------------------------------------------
 
+    @read_path
     def search_jobs(self, text: str | None = None, skills: Any = (), status: str = "OPEN",
                     min_budget: Any = None, max_budget: Any = None, currency: str | None = None,
                     limit: int = 20, cursor: str | None = None) -> SearchPage:
@@ -798,6 +800,7 @@ class Queries:
 
     # -- user stats ------------------------------------------------------------------
 
+    @read_path
     def user_stats(self, user_id: int) -> UserStatsResult:
         if isinstance(user_id, bool) or not isinstance(user_id, int):
             raise ValidationError("user_id must be an integer", field="user_id", rule="type")
@@ -808,6 +811,7 @@ class Queries:
 
     # -- KYC -------------------------------------------------------------------------
 
+    @read_path
     def kyc_lookup(self, user_id: int | None = None, document_number: str | None = None
                    ) -> KycRecord:
         if user_id is None and document_number is None:
