@@ -126,17 +126,27 @@ class ReplicaPair:
                       str(self.primary_dir))
             self._pg_ctl_start(self.primary_dir, self.primary_port)
             self._wait_ready(self.primary_port)
-            self._run("pg_basebackup", "-R", "-X", "stream", "--checkpoint=fast", "--no-sync",
-                      "-D", str(self.replica_dir), "-h", "127.0.0.1", "-p",
-                      str(self.primary_port), "-U", "postgres")
-            with open(self.replica_dir / "postgresql.auto.conf", "a") as conf:
-                conf.write(f"\nrecovery_min_apply_delay = '{int(self.apply_delay * 1000)}ms'\n")
             self.replica_port = free_port()
-            self.start_replica()
+            self._make_replica()
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _make_replica(self) -> None:
+        self._run("pg_basebackup", "-R", "-X", "stream", "--checkpoint=fast", "--no-sync",
+                  "-D", str(self.replica_dir), "-h", "127.0.0.1", "-p",
+                  str(self.primary_port), "-U", "postgres")
+        with open(self.replica_dir / "postgresql.auto.conf", "a") as conf:
+            conf.write(f"\nrecovery_min_apply_delay = '{int(self.apply_delay * 1000)}ms'\n")
+        self.start_replica()
+
+    def rebuild_replica(self) -> None:
+        """A fresh replica of the primary on the same port (after a promotion)."""
+        if (self.replica_dir / "postmaster.pid").exists():
+            self.stop_replica()
+        shutil.rmtree(self.replica_dir)
+        self._make_replica()
 
     def start_replica(self) -> None:
         self._pg_ctl_start(self.replica_dir, self.replica_port)

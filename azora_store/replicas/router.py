@@ -217,19 +217,24 @@ class ReadRouter:
 
     def fetch_on(self, replica: Replica, sql: str, params: Sequence[Any],
                  plan_each_time: bool = False) -> list[tuple]:
-        """``sql`` on ``replica``; on the primary if the replica fails."""
+        """``sql`` on ``replica``; on the primary if the replica fails. A lost
+        connection is retried once on a fresh one first (pooled connections
+        die with a server restart while the server itself is back)."""
         backend = replica.backend
-        try:
-            return backend.run_on(backend.db.connection(), sql, params, plan_each_time)
-        except AzoraError as exc:  # opening a connection failed (already translated)
-            error = exc
-        except backend.driver_errors as exc:
-            error = backend.translate_error(exc, sql, params)
+        for attempt in (1, 2):
+            try:
+                return backend.run_on(backend.db.connection(), sql, params, plan_each_time)
+            except AzoraError as exc:  # opening a connection failed (already translated)
+                error = exc
+            except backend.driver_errors as exc:
+                error = backend.translate_error(exc, sql, params)
+            if not isinstance(error, DatabaseUnavailable):
+                break
+            replica.drop_connection()
+            if attempt == 2:
+                replica.mark_down(str(error))
         if not isinstance(error, FALLBACK_ERRORS):
             raise error
-        if isinstance(error, DatabaseUnavailable):
-            replica.mark_down(str(error))
-            replica.drop_connection()
         scope = _SCOPE.get()
         if scope is not None:
             scope.replica, scope.reason = None, "fallback"
@@ -316,6 +321,8 @@ class ReadRouter:
             replica.byte_lag = replica.time_lag = None
             return
         replica.error = ""
+        if replica.state == "down":  # back: its idle pooled connections died with it
+            replica.backend.db.close_idle()
         if not recovering:
             # Promoted: it takes writes of its own and no longer follows the primary.
             replica.state, replica.byte_lag, replica.time_lag = "promoted", None, None
