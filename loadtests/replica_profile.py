@@ -57,7 +57,7 @@ def snapshot(pair: ReplicaPair) -> dict[str, Any]:
                 "SELECT xact_commit, tup_returned FROM pg_stat_database "
                 "WHERE datname = current_database()").fetchone()
         taken[name] = {"transactions": int(commits), "rows_returned": int(returned),
-                       "cpu_seconds": cpu_seconds(cluster_pids(directory)),
+                       "cpu": {pid: cpu_seconds([pid]) for pid in cluster_pids(directory)},
                        "at": time.monotonic()}
     return taken
 
@@ -67,7 +67,11 @@ def difference(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     for server in before:
         wall = after[server]["at"] - before[server]["at"]
         out[server] = {key: round(after[server][key] - before[server][key], 1)
-                       for key in ("transactions", "rows_returned", "cpu_seconds")}
+                       for key in ("transactions", "rows_returned")}
+        # Per process: backends the server opened during the phase count from 0.
+        out[server]["cpu_seconds"] = round(sum(
+            seconds - before[server]["cpu"].get(pid, 0.0)
+            for pid, seconds in after[server]["cpu"].items()), 1)
         out[server]["transactions_per_s"] = round(out[server]["transactions"] / wall, 1)
         out[server]["cpu_percent"] = round(100 * out[server]["cpu_seconds"] / wall, 1)
     return out
@@ -111,10 +115,12 @@ def run_replica_profile(args: Any) -> dict[str, Any]:
             label = f"postgresql-{args.scale}-{phase}"
             before = snapshot(pair)
 
-            def after_load(base: str, token: str, fixture: Path, phase: str = phase
-                           ) -> dict[str, Any]:
+            def after_load(base: str, token: str, fixture: Path, phase: str = phase,
+                           before: dict[str, Any] = before) -> dict[str, Any]:
+                # While the server (and its database connections) still run.
+                servers = difference(before, snapshot(pair))
                 if phase == "primary-only":
-                    return {}
+                    return {"servers": servers}
                 share = reads_share(base)
                 users = json.loads(fixture.read_text())["users"]
                 pair.set_apply_delay(2.0)
@@ -123,11 +129,10 @@ def run_replica_profile(args: Any) -> dict[str, Any]:
                     found = probe(base, token, users, args.probe_writes)
                 finally:
                     pair.set_apply_delay(args.replica_delay)
-                return {"reads_share": share, "stale_probe": found}
+                return {"servers": servers, "reads_share": share, "stale_probe": found}
 
             result = serve_and_load(args, primary, label, env, serve_url=url,
                                     before_stop=after_load)
-            result["servers"] = difference(before, snapshot(pair))
             report(result)
             phases[phase] = result
         summary = compare(phases)

@@ -22,14 +22,16 @@ TOKEN_HEADER = "Azora-Consistency-Token"
 
 
 def _call(method: str, url: str, headers: dict[str, str], body: Any = None
-          ) -> tuple[int, dict[str, str], Any]:
+          ) -> tuple[int, Any, Any]:
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, dict(response.headers), json.loads(response.read())
+            # The headers as a case-insensitive message: servers may send names in
+            # any case (falcon sends them lower-cased).
+            return response.status, response.headers, json.loads(response.read())
     except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers), None
+        return exc.code, exc.headers, None
 
 
 def probe(base: str, bearer: str, clients: list[int], writes: int = 20) -> dict[str, Any]:
