@@ -178,6 +178,7 @@ class PostgresBackend(Backend):
 
             self.reads = ReadRouter(self, self.replica_settings)
             self.db.after_commit_hook = self.reads.committed
+            self.fetch = self._routed_fetch  # type: ignore[method-assign]
 
     def close(self) -> None:
         """Return this thread's connection and close every pooled one (the
@@ -187,15 +188,15 @@ class PostgresBackend(Backend):
         if self.reads is not None:
             self.reads.close()
 
-    def fetch(self, sql: str, params: Sequence[Any], plan_each_time: bool = False
-              ) -> list[tuple]:
-        # Inside a read path's scope, on the replica it chose (see replicas/router.py).
-        reads = self.reads
-        if reads is not None:
-            replica = reads.target()
-            if replica is not None:
-                return reads.fetch_on(replica, sql, params, plan_each_time)
-        return super().fetch(sql, params, plan_each_time)
+    def _routed_fetch(self, sql: str, params: Sequence[Any], plan_each_time: bool = False
+                      ) -> list[tuple]:
+        """``fetch`` when the URL names replicas: inside a read path's scope, on
+        the replica it chose (see replicas/router.py). Installed on the instance
+        only then, so a database without replicas pays nothing for it."""
+        replica = self.reads.target()
+        if replica is not None:
+            return self.reads.fetch_on(replica, sql, params, plan_each_time)
+        return Backend.fetch(self, sql, params, plan_each_time)
 
     # -- errors ----------------------------------------------------------------
 
