@@ -41,7 +41,8 @@ def to_minor(amount: Money, field: str = "amount") -> int:
         value = amount
     elif isinstance(amount, str):
         try:
-            if not amount.isascii():  # Decimal() also reads other scripts' digits
+            # Decimal() also reads other scripts' digits and "1_000"
+            if not amount.isascii() or "_" in amount:
                 raise InvalidOperation
             value = Decimal(amount.strip())
         except InvalidOperation:

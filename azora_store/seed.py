@@ -31,11 +31,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from .backends.base import in_background, wait_after_failure
 from .errors import ConfigurationError
 from .extras import require
 from .money import CURRENCIES
 from .seed_words import DESCRIPTION_WORDS, SKILLS, TITLE_OPENERS, TITLE_ROLES, TITLE_TASKS
+from .threads import in_background, wait_after_failure
 
 END = datetime(2026, 11, 1)  # fixed, so the same seed gives the same timestamps
 START = END - timedelta(days=730)

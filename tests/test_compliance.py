@@ -26,8 +26,8 @@ from azora_store.errors import (
     NotFound,
     ValidationError,
 )
-from azora_store.market import transitions
 from azora_store.models import TABLES, SecurityEvent, ServiceSync
+from azora_store.workflow import transitions
 from tests.helpers import dump, fingerprint, sql
 
 ALL_TABLES = [model._meta.table_name for model in TABLES]

@@ -470,6 +470,7 @@ HUGE_OR_ODD_AMOUNTS = [
     ("1e999999999", "range"), ("-1e999999999", "range"), (Decimal("1E+999999999"), "range"),
     ("1e-999999999", "precision"), ("10000000000000.01", "range"),
     ("\uff11\uff12.50", "type"),  # full-width digits: Decimal() would read 12.50
+    ("1_000", "type"),  # Python's digit grouping: Decimal() would read 1000
 ]
 
 

@@ -25,8 +25,6 @@ from azora_store.errors import (
     NotFound,
     ValidationError,
 )
-from azora_store.market import transitions
-from azora_store.market.transitions import GRAPHS
 from azora_store.models import (
     TABLES,
     Application,
@@ -41,6 +39,8 @@ from azora_store.models import (
     StateTransition,
     User,
 )
+from azora_store.workflow import transitions
+from azora_store.workflow.transitions import GRAPHS
 from tests.factories import MarketWorld, market_world
 from tests.helpers import dump, fingerprint, sql
 

@@ -15,7 +15,6 @@ import pytest
 from click.testing import CliRunner
 
 from azora_store import open_store
-from azora_store.backends.base import in_background
 from azora_store.cli import cli
 from azora_store.crypto import KEY_ENV, default_cipher, generate_key
 from azora_store.errors import ConfigurationError
@@ -28,6 +27,7 @@ from azora_store.seed import (
     _stamp,
     document_number,
 )
+from azora_store.threads import in_background
 from tests.conftest import RUN_ID, PostgresServer
 
 KEY = generate_key()

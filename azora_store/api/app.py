@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import falcon
-from playhouse.pool import PooledDatabase
 
 from .. import jsonutil
 from ..errors import AzoraError, Forbidden
@@ -139,7 +138,7 @@ class Api:
             if self._state is None:
                 store = self._factory()
                 single_writer = not store.backend.supports_row_locks
-                pooled = isinstance(store.db, PooledDatabase)
+                pooled = store.backend.pools_connections
                 self._state = State(store, Tokens(store, self._auth_cache_seconds),
                                     JobReader(store), pooled=pooled,
                                     release=pooled and self._release_connections,

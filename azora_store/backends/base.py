@@ -5,18 +5,16 @@ A backend owns
 - the peewee ``Database`` (connection, pragmas or pool) with driver errors
   translated into ``azora_store.errors`` at the boundary;
 - dialect traits as class attributes (feature toggles, as peewee's Database);
-- the DDL that peewee has no DSL for: triggers, views, full-text structures.
-  These methods are part of migration history: a released migration calls
-  them, so never change what one returns; add a new method for a new shape;
+- the frozen SQL of migrations (``migration_sql``: data files, never code
+  shared with a live path), and the SQL of live paths that rebuild what a
+  bulk load bypassed;
 - the migration lock, schema introspection, settings and plans for ``doctor``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
 import sqlite3
-import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -48,10 +46,6 @@ _APP_ERRORS: dict[str, type[AzoraError]] = {
     "conflict": Conflict,
     "insufficient_funds": InsufficientFunds,
 }
-
-
-#: (table, entity name, states, allowed (from, to) edges) of one state machine.
-TransitionGraph = tuple[str, str, Sequence[str], Sequence[tuple[str, str]]]
 
 
 def app_error(message: str) -> AzoraError | None:
@@ -248,6 +242,10 @@ class Backend(ABC):
 
     #: Name shown by ``doctor`` and used in test ids.
     name: ClassVar[str]
+    #: The directory of ``azora_store/migrations/sql`` whose frozen DDL
+    #: ``migration_sql`` reads (a plugin subclassing a built-in backend inherits
+    #: its dialect's); None: the backend overrides ``migration_sql``.
+    migration_dialect: ClassVar[str | None] = None
     #: Driver exception classes that may escape peewee's own wrapping.
     driver_errors: ClassVar[tuple[type[BaseException], ...]] = ()
 
@@ -263,6 +261,9 @@ class Backend(ABC):
     #: The read router (``azora_store.replicas.router.ReadRouter``) when the
     #: URL names replicas; None: every read runs on this database.
     reads: Any = None
+    #: Connections come from a pool (``db.close()`` hands this thread's back):
+    #: the HTTP API returns one after each request instead of holding it.
+    pools_connections: ClassVar[bool] = False
 
     def __init__(self, url: DatabaseURL):
         self.url = url
@@ -316,29 +317,12 @@ class Backend(ABC):
         """
         if direction not in ("up", "down"):
             raise ValueError(f"direction must be 'up' or 'down', not {direction!r}")
-        path = MIGRATION_SQL / self.name / f"{name}.{direction}.sql"
+        if self.migration_dialect is None:
+            raise ConfigurationError(
+                f"the {self.name} backend has no frozen migration SQL: set its "
+                "migration_dialect or override migration_sql")
+        path = MIGRATION_SQL / self.migration_dialect / f"{name}.{direction}.sql"
         return split_sql(path.read_text(encoding="utf-8"))
-
-    @abstractmethod
-    def updated_at_triggers(self, tables: Sequence[str]) -> list[str]:
-        """Keep ``updated_at`` current on every UPDATE of these tables."""
-
-    @abstractmethod
-    def drop_updated_at_triggers(self, tables: Sequence[str]) -> list[str]: ...
-
-    @abstractmethod
-    def append_only_triggers(self, tables: Sequence[str]) -> list[str]:
-        """Refuse UPDATE and DELETE (and TRUNCATE where it exists) on these tables."""
-
-    @abstractmethod
-    def drop_append_only_triggers(self, tables: Sequence[str]) -> list[str]: ...
-
-    @abstractmethod
-    def transfer_balance_trigger(self) -> list[str]:
-        """Apply each inserted transfer to both account balances."""
-
-    @abstractmethod
-    def drop_transfer_balance_trigger(self) -> list[str]: ...
 
     @abstractmethod
     def job_search_ddl(self) -> list[str]:
@@ -357,33 +341,6 @@ class Backend(ABC):
 
     @abstractmethod
     def drop_search_skills_ddl(self) -> list[str]: ...
-
-    @abstractmethod
-    def sync_counter_triggers(self) -> list[str]:
-        """Keep ``sync_counters`` plus ``sync_counter_deltas`` equal to COUNT(*)
-        of ``service_sync`` per (service, status), in the same transaction as
-        every insert, status change and delete."""
-
-    @abstractmethod
-    def drop_sync_counter_triggers(self) -> list[str]: ...
-
-    @abstractmethod
-    def transition_triggers(self, graphs: Sequence[TransitionGraph]) -> list[str]:
-        """Refuse every status change that is not an edge of its table's graph, with
-        the message ``azora|invalid_transition|<Entity>|<from>|<to>``. A graph is
-        ``(table, entity, states, edges)`` with edges as (from, to) pairs; a status
-        outside ``states`` is left to the table's enumeration CHECK."""
-
-    @abstractmethod
-    def drop_transition_triggers(self, tables: Sequence[str]) -> list[str]: ...
-
-    @abstractmethod
-    def milestone_budget_trigger(self) -> list[str]:
-        """Refuse milestones whose amounts (cancelled ones aside) would add up to
-        more than their escrow's funded ``amount_minor``."""
-
-    @abstractmethod
-    def drop_milestone_budget_trigger(self) -> list[str]: ...
 
     # -- SQL fragments for statements written once for every dialect ------------
 
@@ -563,73 +520,6 @@ class Backend(ABC):
         estimate a range well (empty where it can)."""
         return ""
 
-    # Dialect hooks used by the shared view definitions below.
-    @abstractmethod
-    def sql_date(self, column: str) -> str:
-        """An expression giving the calendar day of a timestamp column."""
-
-    @abstractmethod
-    def sql_json_object_agg(self, key: str, value: str) -> str:
-        """An aggregate building a JSON object (as text) from key/value pairs."""
-
-    def views_ddl(self) -> list[str]:
-        """The analytics views, written once with dialect hooks."""
-        day_created = self.sql_date("created_at")
-        day_closed = self.sql_date("closed_at")
-        earnings = self.sql_json_object_agg("w.currency", "w.total")
-        return [
-            f"""CREATE VIEW job_analytics AS
-SELECT day, currency,
-       SUM(created) AS jobs_created,
-       SUM(completed) AS jobs_completed,
-       SUM(cancelled) AS jobs_cancelled,
-       SUM(budget_created) AS budget_created_minor,
-       SUM(budget_completed) AS budget_completed_minor
-FROM (
-    SELECT {day_created} AS day, currency, 1 AS created, 0 AS completed, 0 AS cancelled,
-           budget_minor AS budget_created, 0 AS budget_completed
-    FROM jobs WHERE deleted_at IS NULL
-    UNION ALL
-    SELECT {day_closed}, currency, 0, 1, 0, 0, budget_minor
-    FROM jobs WHERE status = 'COMPLETED' AND closed_at IS NOT NULL AND deleted_at IS NULL
-    UNION ALL
-    SELECT {day_closed}, currency, 0, 0, 1, 0, 0
-    FROM jobs WHERE status = 'CANCELLED' AND closed_at IS NOT NULL AND deleted_at IS NULL
-) AS events
-GROUP BY day, currency""",
-            f"""CREATE VIEW user_stats AS
-SELECT u.id AS user_id,
-       (SELECT COUNT(*) FROM enrollments e WHERE e.user_id = u.id) AS enrollments,
-       (SELECT COUNT(*) FROM enrollments e
-         WHERE e.user_id = u.id AND e.status = 'COMPLETED') AS courses_completed,
-       (SELECT COUNT(*) FROM jobs j
-         WHERE j.client_id = u.id AND j.deleted_at IS NULL) AS jobs_posted,
-       (SELECT COUNT(*) FROM jobs j
-         WHERE j.freelancer_id = u.id AND j.status = 'COMPLETED') AS jobs_completed,
-       (SELECT COUNT(*) FROM applications a WHERE a.freelancer_id = u.id) AS applications,
-       (SELECT COUNT(*) FROM reviews r WHERE r.reviewee_id = u.id) AS reviews_received,
-       (SELECT ROUND(AVG(r.rating), 2) FROM reviews r
-         WHERE r.reviewee_id = u.id) AS average_rating,
-       COALESCE((SELECT {earnings} FROM (
-           SELECT a.currency AS currency, SUM(t.amount_minor) AS total
-           FROM accounts a JOIN transfers t ON t.to_account_id = a.id
-           WHERE a.owner_id = u.id AND a.kind = 'WALLET' AND t.kind = 'ESCROW_RELEASE'
-           GROUP BY a.currency) AS w), '{{}}') AS earnings
-FROM users u
-WHERE u.deleted_at IS NULL""",
-            """CREATE VIEW ledger_postings AS
-SELECT t.transaction_id, t.id AS transfer_id, t.from_account_id AS account_id,
-       -t.amount_minor AS amount_minor, t.currency
-FROM transfers t
-UNION ALL
-SELECT t.transaction_id, t.id, t.to_account_id, t.amount_minor, t.currency
-FROM transfers t""",
-        ]
-
-    def drop_views_ddl(self) -> list[str]:
-        return ["DROP VIEW IF EXISTS ledger_postings", "DROP VIEW IF EXISTS user_stats",
-                "DROP VIEW IF EXISTS job_analytics"]
-
     # -- bulk loading (the seed generator) ----------------------------------------
 
     def bulk_load_aside(self) -> Backend | None:
@@ -720,6 +610,22 @@ FROM transfers t""",
 MIGRATION_SQL = Path(__file__).resolve().parent.parent / "migrations" / "sql"
 
 
+_TRIGGER = re.compile(r"CREATE\s+(OR\s+REPLACE\s+)?(CONSTRAINT\s+)?TRIGGER\b", re.IGNORECASE)
+_BEGIN = re.compile(r"\bBEGIN\b", re.IGNORECASE)
+
+
+def _complete(text: str) -> bool:
+    """Whether ``text`` is whole statements (SQLite's tokenizer: quotes,
+    comments, trigger bodies). A trigger without a ``BEGIN`` body (Postgres:
+    ``EXECUTE FUNCTION f()``) ends at its semicolon, where SQLite's tokenizer
+    would wait for an ``END``."""
+    code = "\n".join(line for line in text.splitlines()
+                     if not line.lstrip().startswith("--")).strip()
+    if _TRIGGER.match(code) and not _BEGIN.search(code):
+        return sqlite3.complete_statement("SELECT " + text)
+    return sqlite3.complete_statement(text)
+
+
 def split_sql(script: str) -> list[str]:
     """Split a SQL script into statements: a statement ends at a line ending in
     ``;`` outside quotes, ``$$`` bodies and trigger ``BEGIN ... END`` blocks.
@@ -729,8 +635,7 @@ def split_sql(script: str) -> list[str]:
     for line in script.splitlines():
         lines.append(line)
         text = "\n".join(lines).strip()
-        if (text.endswith(";") and text.count("$$") % 2 == 0
-                and sqlite3.complete_statement(text)):
+        if text.endswith(";") and text.count("$$") % 2 == 0 and _complete(text):
             if any(not chunk.strip().startswith("--") and chunk.strip() for chunk in lines):
                 statements.append(text)
             lines = []
@@ -738,38 +643,3 @@ def split_sql(script: str) -> list[str]:
     if any(not chunk.strip().startswith("--") and chunk.strip() for chunk in lines):
         raise ValueError(f"SQL script ends inside a statement: {rest[:80]!r}")
     return statements
-
-
-def in_background(work: Callable[[], None], then: Callable[[], Any]) -> Callable[[], None]:
-    """Run ``work`` and then ``then`` (e.g. closing the thread's connection:
-    peewee's are per thread) on a thread; return the wait for it, which
-    re-raises what ``work`` raised."""
-    failures: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            work()
-        except BaseException as exc:  # handed to the thread that waits
-            failures.append(exc)
-        finally:
-            try:
-                then()
-            except BaseException as exc:
-                failures.append(exc)
-
-    thread = threading.Thread(target=run, name="azora-background", daemon=True)
-    thread.start()
-
-    def wait() -> None:
-        thread.join()
-        if failures:
-            raise failures[0]
-
-    return wait
-
-
-def wait_after_failure(wait: Callable[[], None]) -> None:
-    """Wait for a background task while handling another failure: its own
-    failure must not hide the one being raised."""
-    with contextlib.suppress(BaseException):  # the caller re-raises the first failure
-        wait()

@@ -30,13 +30,12 @@ from ..errors import (
 from ..extras import missing_extra
 from ..replicas.options import replica_options, replica_settings
 from ..search_facets import budget_bucket_sql, budget_buckets
+from ..threads import in_background
 from .base import (
     Backend,
     DatabaseURL,
-    TransitionGraph,
     TranslatingDatabase,
     app_error,
-    in_background,
     one_of,
     printable,
     seconds,
@@ -51,7 +50,6 @@ try:  # the optional driver
 except ImportError:  # pragma: no cover - exercised by a subprocess test
     psycopg = None
 
-NOW = "(now() AT TIME ZONE 'UTC')"
 MIGRATION_LOCK_KEY = 7_240_183_201  # pg_advisory_lock key of the migration runner
 MIGRATION_LOCK_TIMEOUT = 600.0
 OUTBOX_VACUUM_LOCK_KEY = 7_240_183_202
@@ -129,10 +127,12 @@ class AzoraPostgresDatabase(TranslatingDatabase, PooledPostgresqlDatabase):
 
 class PostgresBackend(Backend):
     name = "postgresql"
+    migration_dialect = "postgresql"
     driver_errors = (MaxConnectionsExceeded, *((psycopg.Error,) if psycopg else ()))
     supports_skip_locked = True
     supports_row_locks = True
     supports_replicas = True
+    pools_connections = True
     text_index_has_skills = True
     text_index_skills_exact = True
     text_window_ids = 1 << TEXT_WINDOW_SHIFT
@@ -276,66 +276,6 @@ class PostgresBackend(Backend):
         self.db.execute_sql("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (name,))
 
     # -- DDL -------------------------------------------------------------------
-
-    def updated_at_triggers(self, tables: Sequence[str]) -> list[str]:
-        # The WHEN clause is evaluated without entering plpgsql, so an UPDATE
-        # that sets updated_at itself (the outbox always does) costs nothing.
-        return [f"""CREATE FUNCTION azora_set_updated_at() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    NEW.updated_at := {NOW};
-    RETURN NEW;
-END $$"""] + [f'CREATE TRIGGER trg_{table}_updated_at BEFORE UPDATE ON "{table}" '
-              "FOR EACH ROW WHEN (NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at) "
-              "EXECUTE FUNCTION azora_set_updated_at()" for table in tables]
-
-    def drop_updated_at_triggers(self, tables: Sequence[str]) -> list[str]:
-        return [f'DROP TRIGGER IF EXISTS trg_{table}_updated_at ON "{table}"'
-                for table in tables] + ["DROP FUNCTION IF EXISTS azora_set_updated_at()"]
-
-    def append_only_triggers(self, tables: Sequence[str]) -> list[str]:
-        statements = ["""CREATE FUNCTION azora_refuse_change() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'azora|conflict||% is append-only: % is refused', TG_TABLE_NAME, TG_OP;
-END $$"""]
-        for table in tables:
-            statements += [
-                f'CREATE TRIGGER trg_{table}_append_only BEFORE UPDATE OR DELETE ON "{table}" '
-                "FOR EACH ROW EXECUTE FUNCTION azora_refuse_change()",
-                f'CREATE TRIGGER trg_{table}_no_truncate BEFORE TRUNCATE ON "{table}" '
-                "FOR EACH STATEMENT EXECUTE FUNCTION azora_refuse_change()",
-            ]
-        return statements
-
-    def drop_append_only_triggers(self, tables: Sequence[str]) -> list[str]:
-        return [statement for table in tables for statement in (
-            f'DROP TRIGGER IF EXISTS trg_{table}_append_only ON "{table}"',
-            f'DROP TRIGGER IF EXISTS trg_{table}_no_truncate ON "{table}"',
-        )] + ["DROP FUNCTION IF EXISTS azora_refuse_change()"]
-
-    def transfer_balance_trigger(self) -> list[str]:
-        return [
-            f"""CREATE FUNCTION azora_apply_transfer() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    -- One statement for both accounts: rows are locked in index order, so two
-    -- opposite transfers cannot deadlock on each other.
-    UPDATE accounts
-       SET balance_minor = balance_minor + CASE WHEN id = NEW.to_account_id
-                                                THEN NEW.amount_minor
-                                                ELSE -NEW.amount_minor END,
-           updated_at = {NOW}
-     WHERE id IN (NEW.from_account_id, NEW.to_account_id);
-    RETURN NULL;
-END $$""",
-            "CREATE TRIGGER trg_transfers_apply AFTER INSERT ON transfers "
-            "FOR EACH ROW EXECUTE FUNCTION azora_apply_transfer()",
-        ]
-
-    def drop_transfer_balance_trigger(self) -> list[str]:
-        return ["DROP TRIGGER IF EXISTS trg_transfers_apply ON transfers",
-                "DROP FUNCTION IF EXISTS azora_apply_transfer()"]
 
     @staticmethod
     def _generated_vectors_ddl() -> list[str]:
@@ -556,112 +496,6 @@ END $$"""
             *self._generated_vectors_ddl(),
         ]
 
-    def sync_counter_triggers(self) -> list[str]:
-        # Statement-level triggers with transition tables append one aggregated
-        # delta row per (service, status) and statement; fold_sync_counters()
-        # moves them into sync_counters. Appending never waits on another
-        # writer and never grows a version chain on a hot counter row.
-        def function(name: str, deltas: str) -> str:
-            return f"""CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO sync_counter_deltas (service, status, delta)
-    SELECT service, status, SUM(delta) FROM ({deltas}) AS deltas
-    GROUP BY service, status HAVING SUM(delta) <> 0;
-    RETURN NULL;
-END $$"""
-
-        return [
-            function("azora_count_sync_insert", "SELECT service, status, 1 AS delta FROM new_rows"),
-            function("azora_count_sync_update",
-                     "SELECT service, status, -1 AS delta FROM old_rows "
-                     "UNION ALL SELECT service, status, 1 FROM new_rows"),
-            function("azora_count_sync_delete",
-                     "SELECT service, status, -1 AS delta FROM old_rows"),
-            """CREATE FUNCTION azora_count_sync_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    DELETE FROM sync_counters;
-    DELETE FROM sync_counter_deltas;
-    RETURN NULL;
-END $$""",
-            "CREATE TRIGGER trg_service_sync_count_insert AFTER INSERT ON service_sync "
-            "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
-            "EXECUTE FUNCTION azora_count_sync_insert()",
-            "CREATE TRIGGER trg_service_sync_count_update AFTER UPDATE ON service_sync "
-            "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT "
-            "EXECUTE FUNCTION azora_count_sync_update()",
-            "CREATE TRIGGER trg_service_sync_count_delete AFTER DELETE ON service_sync "
-            "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT "
-            "EXECUTE FUNCTION azora_count_sync_delete()",
-            "CREATE TRIGGER trg_service_sync_count_truncate AFTER TRUNCATE ON service_sync "
-            "FOR EACH STATEMENT EXECUTE FUNCTION azora_count_sync_truncate()",
-            # The outbox is a queue: vacuum it early and without throttling, so
-            # dead index entries never pile up at the head of the ready range.
-            "ALTER TABLE service_sync SET (autovacuum_vacuum_scale_factor = 0, "
-            "autovacuum_vacuum_threshold = 100000, autovacuum_vacuum_cost_delay = 0, "
-            "autovacuum_analyze_scale_factor = 0.02)",
-        ]
-
-    def drop_sync_counter_triggers(self) -> list[str]:
-        return [f"DROP TRIGGER IF EXISTS trg_service_sync_count_{op} ON service_sync"
-                for op in ("insert", "update", "delete", "truncate")] + [
-            f"DROP FUNCTION IF EXISTS azora_count_sync_{op}()"
-            for op in ("insert", "update", "delete", "truncate")] + [
-            "ALTER TABLE service_sync RESET (autovacuum_vacuum_scale_factor, "
-            "autovacuum_vacuum_threshold, autovacuum_vacuum_cost_delay, "
-            "autovacuum_analyze_scale_factor)"]
-
-    def transition_triggers(self, graphs: Sequence[TransitionGraph]) -> list[str]:
-        # One function; each table's trigger passes its entity name, states and
-        # allowed edges ("FROM>TO") as arguments.
-        statements = ["""CREATE FUNCTION azora_check_transition() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF NEW.status = ANY (string_to_array(TG_ARGV[1], ','))
-       AND NOT (OLD.status || '>' || NEW.status) = ANY (string_to_array(TG_ARGV[2], ',')) THEN
-        RAISE EXCEPTION 'azora|invalid_transition|%|%|%', TG_ARGV[0], OLD.status, NEW.status;
-    END IF;
-    RETURN NEW;
-END $$"""]
-        for table, entity, states, edges in graphs:
-            allowed = ",".join(f"{a}>{b}" for a, b in edges)
-            statements.append(
-                f'CREATE TRIGGER trg_{table}_transition BEFORE UPDATE OF status ON "{table}" '
-                "FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION "
-                f"azora_check_transition('{entity}', '{','.join(states)}', '{allowed}')")
-        return statements
-
-    def drop_transition_triggers(self, tables: Sequence[str]) -> list[str]:
-        return [f'DROP TRIGGER IF EXISTS trg_{table}_transition ON "{table}"'
-                for table in tables] + ["DROP FUNCTION IF EXISTS azora_check_transition()"]
-
-    def milestone_budget_trigger(self) -> list[str]:
-        # Locks the escrow row first (as the workflows do), so two inserts for one
-        # escrow cannot both pass the sum check.
-        return ["""CREATE FUNCTION azora_check_milestone_budget() RETURNS trigger
-LANGUAGE plpgsql AS $$
-DECLARE
-    funded bigint;
-BEGIN
-    IF NEW.status = 'CANCELLED' THEN
-        RETURN NEW;
-    END IF;
-    SELECT amount_minor INTO funded FROM escrows WHERE id = NEW.escrow_id FOR UPDATE;
-    IF NEW.amount_minor + (SELECT COALESCE(SUM(amount_minor), 0) FROM milestones
-                            WHERE escrow_id = NEW.escrow_id AND status <> 'CANCELLED'
-                              AND id IS DISTINCT FROM NEW.id) > funded THEN
-        RAISE EXCEPTION 'azora|validation|amount|Milestone amounts cannot add up to more than %',
-            'their escrow was funded with';
-    END IF;
-    RETURN NEW;
-END $$""",
-                "CREATE TRIGGER trg_milestones_budget BEFORE INSERT OR UPDATE OF amount_minor, "
-                "escrow_id ON milestones FOR EACH ROW "
-                "EXECUTE FUNCTION azora_check_milestone_budget()"]
-
-    def drop_milestone_budget_trigger(self) -> list[str]:
-        return ["DROP TRIGGER IF EXISTS trg_milestones_budget ON milestones",
-                "DROP FUNCTION IF EXISTS azora_check_milestone_budget()"]
-
     def sql_in(self, column: str) -> str:
         return f"{column} = ANY(%s)"
 
@@ -772,12 +606,6 @@ END $$""",
 
     def sql_string_agg(self, expression: str) -> str:
         return f"string_agg({expression}, '|')"
-
-    def sql_date(self, column: str) -> str:
-        return f"({column})::date"
-
-    def sql_json_object_agg(self, key: str, value: str) -> str:
-        return f"json_object_agg({key}, {value})::text"
 
     # -- bulk loading ------------------------------------------------------------
 

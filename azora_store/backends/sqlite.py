@@ -34,7 +34,6 @@ from ..models.fields import CompositeForeignKey
 from ..search_facets import budget_bucket_sql, budget_buckets
 from .base import (
     Backend,
-    TransitionGraph,
     TranslatingDatabase,
     app_error,
     one_of,
@@ -44,7 +43,6 @@ from .base import (
 )
 from .stopwords import as_postgres_reads_it
 
-NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')"
 POSTING_OPEN = ("CASE WHEN {row}.status = 'OPEN' AND {row}.deleted_at IS NULL "
                 "THEN {row}.created_at END")
 MIGRATION_LOCK_TIMEOUT = 600.0
@@ -96,6 +94,7 @@ class AzoraSqliteDatabase(TranslatingDatabase, peewee.SqliteDatabase):
 
 class SqliteBackend(Backend):
     name = "sqlite"
+    migration_dialect = "sqlite"
     driver_errors = (sqlite3.Error,)
     supports_skip_locked = False
     text_check_cost_us = 450.0  # a correlated FTS5 MATCH on one rowid (measured)
@@ -241,45 +240,6 @@ class SqliteBackend(Backend):
         """Nothing to do: an IMMEDIATE transaction already excludes every writer."""
 
     # -- DDL -------------------------------------------------------------------
-
-    def updated_at_triggers(self, tables: Sequence[str]) -> list[str]:
-        # SQLite cannot assign NEW in a BEFORE trigger: update the row after.
-        return [f"""CREATE TRIGGER trg_{table}_updated_at AFTER UPDATE ON "{table}"
-FOR EACH ROW WHEN NEW.updated_at IS OLD.updated_at
-BEGIN
-    UPDATE "{table}" SET updated_at = {NOW} WHERE rowid = NEW.rowid;
-END""" for table in tables]
-
-    def drop_updated_at_triggers(self, tables: Sequence[str]) -> list[str]:
-        return [f"DROP TRIGGER IF EXISTS trg_{table}_updated_at" for table in tables]
-
-    def append_only_triggers(self, tables: Sequence[str]) -> list[str]:
-        return [
-            f"""CREATE TRIGGER trg_{table}_no_{op.lower()} BEFORE {op} ON "{table}"
-BEGIN
-    SELECT RAISE(ABORT, 'azora|conflict||{table} is append-only: {op} is refused');
-END"""
-            for table in tables for op in ("UPDATE", "DELETE")
-        ]
-
-    def drop_append_only_triggers(self, tables: Sequence[str]) -> list[str]:
-        return [f"DROP TRIGGER IF EXISTS trg_{table}_no_{op}"
-                for table in tables for op in ("update", "delete")]
-
-    def transfer_balance_trigger(self) -> list[str]:
-        return [f"""CREATE TRIGGER trg_transfers_apply AFTER INSERT ON transfers
-FOR EACH ROW
-BEGIN
-    UPDATE accounts
-       SET balance_minor = balance_minor + CASE WHEN id = NEW.to_account_id
-                                                THEN NEW.amount_minor
-                                                ELSE -NEW.amount_minor END,
-           updated_at = {NOW}
-     WHERE id IN (NEW.from_account_id, NEW.to_account_id);
-END"""]
-
-    def drop_transfer_balance_trigger(self) -> list[str]:
-        return ["DROP TRIGGER IF EXISTS trg_transfers_apply"]
 
     def job_search_ddl(self) -> list[str]:
         return [*self._fts_ddl(facets=False), *self._postings_ddl()]
@@ -454,92 +414,6 @@ END""",
     def drop_search_skills_ddl(self) -> list[str]:
         return []
 
-    def sync_counter_triggers(self) -> list[str]:
-        # Plain UPDATEs of existing counter rows: SQLite runs an UPSERT inside a
-        # trigger about four times slower. The insert trigger creates the rows a
-        # (service, status) needs; a raw UPDATE that changes an event's service
-        # creates them too.
-        def bump(row: str, delta: str) -> str:
-            return (f"UPDATE sync_counters SET count = count + {delta} "
-                    f"WHERE service = {row}.service AND status = {row}.status;")
-
-        def ensure(row: str) -> str:
-            return (f"INSERT OR IGNORE INTO sync_counters (service, status, count) "
-                    f"VALUES ({row}.service, {row}.status, 0);")
-
-        return [
-            f"""CREATE TRIGGER trg_service_sync_count_insert AFTER INSERT ON service_sync
-BEGIN
-    {ensure("NEW")}
-    {bump("NEW", "1")}
-END""",
-            f"""CREATE TRIGGER trg_service_sync_count_update AFTER UPDATE OF status ON service_sync
-WHEN OLD.status IS NOT NEW.status AND OLD.service IS NEW.service
-BEGIN
-    {ensure("NEW")}
-    {bump("OLD", "-1")}
-    {bump("NEW", "1")}
-END""",
-            f"""CREATE TRIGGER trg_service_sync_count_move AFTER UPDATE OF service ON service_sync
-WHEN OLD.service IS NOT NEW.service
-BEGIN
-    {ensure("NEW")}
-    {bump("OLD", "-1")}
-    {bump("NEW", "1")}
-END""",
-            f"""CREATE TRIGGER trg_service_sync_count_delete AFTER DELETE ON service_sync
-BEGIN
-    {bump("OLD", "-1")}
-END""",
-        ]
-
-    def drop_sync_counter_triggers(self) -> list[str]:
-        return [f"DROP TRIGGER IF EXISTS trg_service_sync_count_{op}"
-                for op in ("insert", "update", "move", "delete")]
-
-    def transition_triggers(self, graphs: Sequence[TransitionGraph]) -> list[str]:
-        # RAISE takes only a literal message, so every forbidden pair of states
-        # gets its own CASE branch with its own message.
-        statements = []
-        for table, entity, states, edges in graphs:
-            allowed = {f"{a}>{b}" for a, b in edges}
-            branches = " ".join(
-                f"WHEN '{a}>{b}' THEN RAISE(ABORT, 'azora|invalid_transition|{entity}|{a}|{b}')"
-                for a in states for b in states if a != b and f"{a}>{b}" not in allowed)
-            if not branches:
-                continue
-            listed = ", ".join(f"'{s}'" for s in states)
-            statements.append(
-                f'CREATE TRIGGER trg_{table}_transition BEFORE UPDATE OF status ON "{table}" '
-                f"FOR EACH ROW WHEN OLD.status IS NOT NEW.status AND NEW.status IN ({listed}) "
-                f"BEGIN SELECT CASE OLD.status || '>' || NEW.status {branches} END; END")
-        return statements
-
-    def drop_transition_triggers(self, tables: Sequence[str]) -> list[str]:
-        return [f"DROP TRIGGER IF EXISTS trg_{table}_transition" for table in tables]
-
-    def milestone_budget_trigger(self) -> list[str]:
-        message = ("azora|validation|amount|Milestone amounts cannot add up to more than "
-                   "their escrow was funded with")
-
-        def trigger(name: str, event: str, other_rows: str) -> str:
-            return f"""CREATE TRIGGER {name} BEFORE {event} ON milestones
-FOR EACH ROW WHEN NEW.status <> 'CANCELLED' AND NEW.amount_minor + (
-    SELECT COALESCE(SUM(amount_minor), 0) FROM milestones
-     WHERE escrow_id = NEW.escrow_id AND status <> 'CANCELLED'{other_rows})
-    > (SELECT amount_minor FROM escrows WHERE id = NEW.escrow_id)
-BEGIN
-    SELECT RAISE(ABORT, '{message}');
-END"""
-
-        return [trigger("trg_milestones_budget_insert", "INSERT", ""),
-                trigger("trg_milestones_budget_update", "UPDATE OF amount_minor, escrow_id",
-                        " AND id <> NEW.id")]
-
-    def drop_milestone_budget_trigger(self) -> list[str]:
-        return ["DROP TRIGGER IF EXISTS trg_milestones_budget_insert",
-                "DROP TRIGGER IF EXISTS trg_milestones_budget_update"]
-
     def sql_in(self, column: str) -> str:
         return f"{column} IN (SELECT value FROM json_each(?))"
 
@@ -607,12 +481,6 @@ END"""
 
     def index_hint(self, index: str) -> str:
         return f" INDEXED BY {index}"
-
-    def sql_date(self, column: str) -> str:
-        return f"date({column})"
-
-    def sql_json_object_agg(self, key: str, value: str) -> str:
-        return f"json_group_object({key}, {value})"
 
     # -- bulk loading ------------------------------------------------------------
 

@@ -5,8 +5,8 @@ transaction. Checks are records of what a screening said: never edited."""
 from __future__ import annotations
 
 from ..errors import ValidationError
-from ..market.common import Service, text
 from ..models import AMLCheck, LedgerTransaction, SyncOperation
+from ..workflow.service import Service, text
 
 
 class AMLMixin(Service):

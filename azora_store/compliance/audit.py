@@ -26,8 +26,8 @@ from typing import Any
 from .. import jsonutil
 from ..clock import utcnow
 from ..errors import ValidationError
-from ..market.common import Service, enum_value, text
 from ..models import SecurityEvent, Severity, SyncOperation
+from ..workflow.service import Service, enum_value, text
 
 GENESIS = "0" * 64
 CHAIN_LOCK = "security_events"

@@ -22,8 +22,6 @@ from typing import Any
 from ..clock import utcnow
 from ..crypto import FieldCipher, check_document_number, default_cipher, mask
 from ..errors import Forbidden, NotFound, ValidationError
-from ..market.common import Service, check_id, enum_value, text
-from ..market.transitions import KYC, move, record
 from ..models import (
     DocumentType,
     KYCStatus,
@@ -32,6 +30,8 @@ from ..models import (
     SyncOperation,
     UserRole,
 )
+from ..workflow.service import Service, check_id, enum_value, text
+from ..workflow.transitions import KYC, move, record
 
 PURPOSE = b"kyc.document_number"
 DEFAULT_VALIDITY = timedelta(days=365)

@@ -2,7 +2,7 @@
 
 Each method is one transaction that locks what it reads, checks everything
 before writing, then writes the change, its transition history and its
-outbox events together (see ``common.py``). Methods take plain ids and values
+outbox events together (see ``azora_store.workflow.service``). Methods take plain ids and values
 and return model instances or small dataclasses.
 
     job = store.market.post_job(client.id, "Build an API", "", "250.00", "USD", ["python"])

@@ -8,9 +8,9 @@ from typing import Any
 
 from ..errors import Conflict, ValidationError
 from ..models import Application, ApplicationStatus, Job, JobStatus, SyncOperation
-from .common import money, text
+from ..workflow.service import money, text
+from ..workflow.transitions import APPLICATION, move, record
 from .jobs import JobsMixin
-from .transitions import APPLICATION, move, record
 
 COVER_LETTER_MAX_LENGTH = 10_000
 

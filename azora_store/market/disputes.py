@@ -20,11 +20,11 @@ from ..models import (
     SyncOperation,
     TransactionKind,
 )
+from ..workflow.service import check_id, money, text
+from ..workflow.transitions import DISPUTE, ESCROW, MILESTONE, move, record, record_many
 from . import idempotency, ledger
-from .common import check_id, money, text
 from .escrow import EscrowMixin, escrow_payload, final_status
 from .ledger import MoneyResult
-from .transitions import DISPUTE, ESCROW, MILESTONE, move, record, record_many
 
 OUTCOMES = {"client": DisputeStatus.RESOLVED_CLIENT,
             "freelancer": DisputeStatus.RESOLVED_FREELANCER,

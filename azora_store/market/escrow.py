@@ -42,10 +42,10 @@ from ..models import (
     SyncOperation,
     TransactionKind,
 )
+from ..workflow.service import Service, check_id, money, text
+from ..workflow.transitions import ESCROW, MILESTONE, move, record
 from . import idempotency, ledger
-from .common import Service, check_id, money, text
 from .ledger import MoneyResult
-from .transitions import ESCROW, MILESTONE, move, record
 
 DEFAULT_AUTO_RELEASE = timedelta(days=14)
 

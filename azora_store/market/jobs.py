@@ -28,9 +28,9 @@ from ..models import (
 )
 from ..models.fields import normalise_skill
 from ..money import check_currency
-from . import events
-from .common import Service, money, text
-from .transitions import APPLICATION, JOB, move, record, record_many
+from ..workflow import events
+from ..workflow.service import Service, money, text
+from ..workflow.transitions import APPLICATION, JOB, move, record, record_many
 
 MAX_SKILLS = 20
 SKILL_MAX_LENGTH = 64

@@ -20,7 +20,7 @@ from ..models import (
     SyncOperation,
     UserRole,
 )
-from .common import Service, text
+from ..workflow.service import Service, text
 
 COURSE_EDGES = {(CourseStatus.DRAFT, CourseStatus.PUBLISHED),
                 (CourseStatus.PUBLISHED, CourseStatus.ARCHIVED)}

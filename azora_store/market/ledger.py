@@ -32,8 +32,8 @@ from ..models import (
     Transfer,
 )
 from ..money import check_currency, from_minor
+from ..workflow.service import Service, money
 from . import idempotency
-from .common import Service, money
 
 ZERO = Decimal("0.00")
 Leg = tuple[Account, Account, Decimal]

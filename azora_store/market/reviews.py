@@ -15,7 +15,7 @@ from ..models import (
     SyncOperation,
 )
 from ..models.fields import normalise_skill
-from .common import Service, enum_value, text
+from ..workflow.service import Service, enum_value, text
 
 
 class ReviewsMixin(Service):

@@ -23,8 +23,8 @@ from ..models import (
     User,
     UserRole,
 )
-from .common import Service, enum_value, text
-from .transitions import APPLICATION, record_many
+from ..workflow.service import Service, enum_value, text
+from ..workflow.transitions import APPLICATION, record_many
 
 EMAIL_MAX_LENGTH = 254
 

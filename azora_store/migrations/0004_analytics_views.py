@@ -3,8 +3,8 @@ ledger_postings (every transfer as a debit and a credit leg)."""
 
 
 def up(migrator, db):
-    db.backend.execute_script(db.backend.views_ddl())
+    db.backend.execute_script(db.backend.migration_sql("0004_analytics_views", "up"))
 
 
 def down(migrator, db):
-    db.backend.execute_script(db.backend.drop_views_ddl())
+    db.backend.execute_script(db.backend.migration_sql("0004_analytics_views", "down"))

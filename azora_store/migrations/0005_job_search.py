@@ -5,8 +5,8 @@ posting's copy of its job's open state, budget and currency."""
 
 
 def up(migrator, db):
-    db.backend.execute_script(db.backend.job_search_ddl())
+    db.backend.execute_script(db.backend.migration_sql("0005_job_search", "up"))
 
 
 def down(migrator, db):
-    db.backend.execute_script(db.backend.drop_job_search_ddl())
+    db.backend.execute_script(db.backend.migration_sql("0005_job_search", "down"))

@@ -6,8 +6,8 @@ autovacuum settings on Postgres."""
 
 
 def up(migrator, db):
-    db.backend.execute_script(db.backend.sync_counter_triggers())
+    db.backend.execute_script(db.backend.migration_sql("0006_sync_counters", "up"))
 
 
 def down(migrator, db):
-    db.backend.execute_script(db.backend.drop_sync_counter_triggers())
+    db.backend.execute_script(db.backend.migration_sql("0006_sync_counters", "down"))

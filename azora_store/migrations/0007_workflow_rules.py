@@ -3,7 +3,7 @@
   trigger per table raises ``azora|invalid_transition|<Entity>|<from>|<to>``);
 - the milestones of an escrow never add up to more than it was funded with.
 
-The graphs below are a frozen copy of ``azora_store.market.transitions`` as
+The graphs below are a frozen copy of ``azora_store.workflow.transitions`` as
 this migration was written (a test checks that the two agree); a later
 change to a graph needs a new migration."""
 
@@ -32,10 +32,8 @@ GRAPHS = (
 
 
 def up(migrator, db):
-    db.backend.execute_script(db.backend.transition_triggers(GRAPHS))
-    db.backend.execute_script(db.backend.milestone_budget_trigger())
+    db.backend.execute_script(db.backend.migration_sql("0007_workflow_rules", "up"))
 
 
 def down(migrator, db):
-    db.backend.execute_script(db.backend.drop_milestone_budget_trigger())
-    db.backend.execute_script(db.backend.drop_transition_triggers([g[0] for g in GRAPHS]))
+    db.backend.execute_script(db.backend.migration_sql("0007_workflow_rules", "down"))

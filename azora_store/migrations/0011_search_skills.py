@@ -6,8 +6,8 @@ their GIN indexes rebuilt without a pending list."""
 
 
 def up(migrator, db):
-    db.backend.execute_script(db.backend.search_skills_ddl())
+    db.backend.execute_script(db.backend.migration_sql("0011_search_skills", "up"))
 
 
 def down(migrator, db):
-    db.backend.execute_script(db.backend.drop_search_skills_ddl())
+    db.backend.execute_script(db.backend.migration_sql("0011_search_skills", "down"))

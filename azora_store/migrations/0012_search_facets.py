@@ -6,8 +6,8 @@ lexemes were measured slower there (see PostgresBackend.search_facets_ddl)."""
 
 
 def up(migrator, db):
-    db.backend.execute_script(db.backend.search_facets_ddl())
+    db.backend.execute_script(db.backend.migration_sql("0012_search_facets", "up"))
 
 
 def down(migrator, db):
-    db.backend.execute_script(db.backend.drop_search_facets_ddl())
+    db.backend.execute_script(db.backend.migration_sql("0012_search_facets", "down"))

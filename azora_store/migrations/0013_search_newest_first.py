@@ -4,8 +4,8 @@ speed). Nothing on Postgres."""
 
 
 def up(migrator, db):
-    db.backend.execute_script(db.backend.search_newest_first_ddl())
+    db.backend.execute_script(db.backend.migration_sql("0013_search_newest_first", "up"))
 
 
 def down(migrator, db):
-    db.backend.execute_script(db.backend.drop_search_newest_first_ddl())
+    db.backend.execute_script(db.backend.migration_sql("0013_search_newest_first", "down"))

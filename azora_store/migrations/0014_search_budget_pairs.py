@@ -6,8 +6,8 @@ is visited for the jobs in range only. SQLite's FTS5 rows hold the pairs since
 
 
 def up(migrator, db):
-    db.backend.execute_script(db.backend.search_budget_pairs_ddl())
+    db.backend.execute_script(db.backend.migration_sql("0014_search_budget_pairs", "up"))
 
 
 def down(migrator, db):
-    db.backend.execute_script(db.backend.drop_search_budget_pairs_ddl())
+    db.backend.execute_script(db.backend.migration_sql("0014_search_budget_pairs", "down"))

@@ -173,7 +173,8 @@ from peewee import *  # noqa: F403
 
 def up(migrator, db):
     # Portable changes: migrator.migrate(migrator.add_column("jobs", "x", TextField(default="")))
-    # Dialect DDL: db.backend.execute_script(db.backend.<new_ddl_method>())
+    # Dialect DDL, frozen in sql/<sqlite|postgresql>/<this file's name>.<up|down>.sql:
+    # db.backend.execute_script(db.backend.migration_sql("<this file's name>", "up"))
     raise NotImplementedError("write the migration")
 
 

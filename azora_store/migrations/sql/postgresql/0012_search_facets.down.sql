@@ -1,0 +1,2 @@
+-- 0012_search_facets (down, postgresql): frozen; never edit, add a migration.
+-- nothing to do on this dialect

@@ -1,0 +1,2 @@
+-- 0013_search_newest_first (down, postgresql): frozen; never edit, add a migration.
+-- nothing to do on this dialect

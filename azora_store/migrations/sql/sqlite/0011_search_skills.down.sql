@@ -1,0 +1,2 @@
+-- 0011_search_skills (down, sqlite): frozen; never edit, add a migration.
+-- nothing to do on this dialect

@@ -1,0 +1,2 @@
+-- 0014_search_budget_pairs (up, sqlite): frozen; never edit, add a migration.
+-- nothing to do on this dialect

@@ -1,0 +1,57 @@
+"""The package's shape: which module may import which, traits, shipped files."""
+
+from __future__ import annotations
+
+import ast
+import tomllib
+from pathlib import Path
+
+from playhouse.pool import PooledDatabase
+
+import azora_store
+
+PACKAGE = Path(azora_store.__file__).parent
+ROOT = PACKAGE.parent
+
+
+def imported_modules(path: Path) -> set[str]:
+    """The absolute names of the package modules ``path`` imports."""
+    package = ["azora_store", *path.parent.relative_to(PACKAGE).parts]
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[:len(package) - node.level + 1] if node.level else []
+            module = ".".join([*base, *([node.module] if node.module else [])])
+            names.add(module)
+            names.update(f"{module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_compliance_and_market_do_not_import_each_other():
+    """Both build on azora_store.workflow; neither domain imports the other."""
+    for domain, other in (("compliance", "azora_store.market"),
+                          ("market", "azora_store.compliance")):
+        for path in sorted((PACKAGE / domain).glob("*.py")):
+            crossing = {name for name in imported_modules(path)
+                        if name == other or name.startswith(other + ".")}
+            assert not crossing, (path.name, crossing)
+    for path in sorted((PACKAGE / "workflow").glob("*.py")):
+        assert not {name for name in imported_modules(path)
+                    if name.startswith(("azora_store.market", "azora_store.compliance"))}, path
+
+
+def test_imported_modules_resolves_relative_imports():
+    names = imported_modules(PACKAGE / "compliance" / "kyc.py")
+    assert "azora_store.workflow.service" in names and "azora_store.errors" in names
+
+
+def test_pools_connections_says_what_the_database_does(store):
+    assert store.backend.pools_connections == isinstance(store.db, PooledDatabase)
+
+
+def test_type_hints_ship_with_the_package():
+    assert (PACKAGE / "py.typed").is_file()
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "py.typed" in config["tool"]["setuptools"]["package-data"]["azora_store"]
