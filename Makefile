@@ -11,9 +11,11 @@ SCALE    ?= small
 DURATION ?= 30s
 USERS    ?= 8
 BACKEND  ?= sqlite
-LOAD      = $(BIN)/python loadtests/run.py $(foreach b,$(BACKEND),--backend $(b)) --scale $(SCALE) -u $(USERS)
+# WORKERS=N: Locust distributed, a master and N worker processes (the master gates).
+WORKERS  ?= 0
+LOAD      = $(BIN)/python loadtests/run.py $(foreach b,$(BACKEND),--backend $(b)) --scale $(SCALE) -u $(USERS) --locust-workers $(WORKERS)
 
-.PHONY: demo test test-fast bench lint format docs docs-cli clean load soak
+.PHONY: demo test test-fast bench lint format docs docs-cli clean load load-replica soak
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +44,9 @@ bench: $(DEV)  ## the four target queries on both backends at $(SCALE) scale; ga
 
 load: $(DEV)  ## seed (or reuse) a database, serve it, bounded headless Locust, stop; gated
 	$(LOAD) -t $(DURATION)
+
+load-replica: $(DEV)  ## the workload on a private primary alone, then with a streaming replica; stale-read probe
+	$(LOAD) -t $(DURATION) --replica
 
 soak: $(DEV)  ## ten minutes of the same workload; reports server RSS at start and end
 	$(LOAD) -t 10m --profile soak

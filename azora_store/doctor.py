@@ -51,6 +51,12 @@ def diagnose(store: Any) -> Report:
         if value is not None and value.lower() not in good:
             report.warnings.append(f"{name}={value}: {why}")
     report.warnings.extend(backend.cache_warnings(SEARCHED_TABLES))
+    if backend.reads is not None:
+        from .replicas.report import replica_sections
+
+        sections, warnings = replica_sections(backend.reads)
+        report.sections.extend(sections)
+        report.warnings.extend(warnings)
 
     states = store.migrations.status()
     applied = [s for s in states if s.applied]

@@ -51,6 +51,7 @@ from .errors import NotFound, SchemaOutOfDate, ValidationError
 from .models.fields import normalise_skill
 from .models.marketplace import JobStatus
 from .money import CURRENCIES, from_minor, to_minor
+from .replicas import read_path
 from .search_facets import bucket_span
 
 MAX_LIMIT = 100
@@ -360,6 +361,7 @@ class Queries:
             codec = self._cursors = cursors.CursorCodec(cursors.cursor_key(self.backend))
         return codec
 
+    @read_path
     def search_jobs(self, text: str | None = None, skills: Any = (), status: str = "OPEN",
                     min_budget: Any = None, max_budget: Any = None, currency: str | None = None,
                     limit: int = 20, cursor: str | None = None) -> SearchPage:
@@ -758,6 +760,7 @@ class Queries:
 
     # -- user stats ------------------------------------------------------------------
 
+    @read_path
     def user_stats(self, user_id: int) -> UserStatsResult:
         if isinstance(user_id, bool) or not isinstance(user_id, int):
             raise ValidationError("user_id must be an integer", field="user_id", rule="type")
@@ -768,6 +771,7 @@ class Queries:
 
     # -- KYC -------------------------------------------------------------------------
 
+    @read_path
     def kyc_lookup(self, user_id: int | None = None, document_number: str | None = None
                    ) -> KycRecord:
         if user_id is None and document_number is None:

@@ -7,7 +7,8 @@ Inputs (``loadtests/run.py`` sets them; ``make load`` runs it):
 - ``AZORA_LOAD_FIXTURE``: JSON drawn from the seeded database (open job ids and
   their skills, budgets and title words; user ids; KYC user ids);
 - ``AZORA_LOAD_PROFILE``: the thresholds section to apply (the dataset scale);
-- ``AZORA_LOAD_RATE``: requests per second per user (0: as fast as answered).
+- ``AZORA_LOAD_RATE``: requests per second per user (0: as fast as answered);
+- ``AZORA_LOAD_CONSISTENCY``: 1 adds the read-your-writes task (below).
 
     locust -f loadtests/locustfile.py --headless -u 16 -r 16 -t 30s \\
         -H http://127.0.0.1:4000 --only-summary
@@ -17,6 +18,14 @@ job 5%, apply 5% (tagged ``read`` and ``write``: ``--exclude-tags write`` runs t
 reads alone). Writes always succeed by construction: jobs are posted by
 existing users, and applications go to jobs this run posted, each by a
 freelancer who is not its client and has not applied to it yet.
+
+With ``AZORA_LOAD_CONSISTENCY=1`` (the replica profile) a user also posts a job
+and reads it straight back, sending the write's ``Azora-Consistency-Token``
+(5%, "GET /api/jobs/{id} after write"): a 404 there is a stale read, counted as
+a failure, so the gate fails on any.
+
+Distributed (``make load WORKERS=N``: ``--processes N``): every worker runs the
+users, the master aggregates and alone applies the gate.
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ from urllib.parse import urlencode
 
 from gate import breaches, limits
 from locust import FastHttpUser, between, constant_throughput, events, tag, task
+from locust.runners import WorkerRunner
 
 MAX_POSTED = 2_000  # recent jobs kept as apply targets
 WORDS = ("build", "design", "migrate", "audit", "mobile", "payments", "dashboard", "api",
@@ -50,6 +60,8 @@ def _fixture() -> dict[str, Any]:
 DATA = _fixture()
 TOKEN = os.environ.get("AZORA_LOAD_TOKEN", "")
 RATE = float(os.environ.get("AZORA_LOAD_RATE", "0") or 0)
+CONSISTENCY = os.environ.get("AZORA_LOAD_CONSISTENCY", "") == "1"
+TOKEN_HEADER = "Azora-Consistency-Token"
 HEADERS = {"Authorization": f"Bearer {TOKEN}"}
 JSON_HEADERS = {**HEADERS, "Content-Type": "application/json"}
 POSTED: list[tuple[int, int, set[int]]] = []  # (job id, client id, applicants)
@@ -159,11 +171,37 @@ class MarketplaceUser(FastHttpUser):
         self._post(f"/api/jobs/{job_id}/applications", "POST /api/jobs/{id}/applications", body)
 
 
+    if CONSISTENCY:
+        @tag("write")
+        @task(5)
+        def read_own_write(self) -> None:
+            """Post a job, then read it back with the write's token: never stale."""
+            client = random.choice(DATA["users"])
+            body = {"client_id": client, "title": "Read back " + " ".join(random.sample(WORDS, 2)),
+                    "description": "Consistency probe", "budget": "100.00", "currency": "USD",
+                    "skills": random.sample(DATA["skills"], 1)}
+            with self.client.post("/api/jobs", data=json.dumps(body), name="POST /api/jobs",
+                                  headers=JSON_HEADERS, catch_response=True) as resp:
+                if resp.status_code != 201:
+                    resp.failure(f"{resp.status_code}: {(resp.text or '')[:200]}")
+                    return
+                job_id, token = resp.json()["id"], resp.headers.get(TOKEN_HEADER)
+            headers = {**HEADERS, TOKEN_HEADER: token} if token else HEADERS
+            with self.client.get(f"/api/jobs/{job_id}", name="GET /api/jobs/{id} after write",
+                                 headers=headers, catch_response=True) as resp:
+                if resp.status_code == 404:
+                    resp.failure("stale read: the job just posted is missing")
+                elif resp.status_code != 200:
+                    resp.failure(f"{resp.status_code}: {(resp.text or '')[:200]}")
+
+
 # -- the gate --------------------------------------------------------------------------
 
 
 @events.quitting.add_listener
 def gate(environment: Any, **kwargs: Any) -> None:
+    if isinstance(environment.runner, WorkerRunner):
+        return  # the master holds every worker's stats and applies the gate
     profile = os.environ.get("AZORA_LOAD_PROFILE", "default")
     problems = breaches(environment.stats, limits(profile))
     for problem in problems:

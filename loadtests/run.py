@@ -234,6 +234,17 @@ def run_one(args: argparse.Namespace, backend: str) -> dict[str, Any] | None:
     if args.prepare_only:
         return None
     label = f"{backend}-{args.scale}"
+    result = serve_and_load(args, url, label)
+    report(result)
+    return result
+
+
+def serve_and_load(args: argparse.Namespace, url: str, label: str,
+                   extra_env: dict[str, str] | None = None, serve_url: str | None = None,
+                   before_stop: Any = None) -> dict[str, Any]:
+    """Serve ``serve_url`` (default ``url``), run Locust against it, stop it.
+    ``before_stop(base, bearer token, fixture path)`` runs while the server
+    still answers; what it returns joins the result."""
     fixture = DATA / f"fixture-{label}.json"
     token = draw_fixture(url, fixture)
     port = args.port or free_port()
@@ -241,7 +252,7 @@ def run_one(args: argparse.Namespace, backend: str) -> dict[str, Any] | None:
     log_path = DATA / f"serve-{label}.log"
     with open(log_path, "w") as server_log:
         server = subprocess.Popen(
-            [str(BIN / "azora-store"), "serve", "--db", url, "--port", str(port),
+            [str(BIN / "azora-store"), "serve", "--db", serve_url or url, "--port", str(port),
              "--worker-class", args.worker_class,
              *(["--workers", str(args.workers)] if args.workers else []),
              *(["--threads", str(args.threads)] if args.threads else [])],
@@ -265,9 +276,12 @@ def run_one(args: argparse.Namespace, backend: str) -> dict[str, Any] | None:
         prefix = DATA / f"locust-{label}"
         env = dict(os.environ, AZORA_LOAD_TOKEN=token, AZORA_LOAD_FIXTURE=str(fixture),
                    AZORA_LOAD_PROFILE=args.profile or args.scale,
-                   AZORA_LOAD_RATE=str(args.rate))
-        say(f"[{label}] locust: {args.users} users, {args.duration}, server "
-            f"{len(pids) - 1} worker(s) {args.worker_class} on {base}")
+                   AZORA_LOAD_RATE=str(args.rate), **(extra_env or {}))
+        distributed = (["--processes", str(args.locust_workers)]
+                       if args.locust_workers else [])
+        say(f"[{label}] locust: {args.users} users"
+            f"{f' on {args.locust_workers} worker processes' if distributed else ''}, "
+            f"{args.duration}, server {len(pids) - 1} worker(s) {args.worker_class} on {base}")
         backends = database_pids(url)
         db_cpu_start = cpu_seconds(backends)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -275,7 +289,7 @@ def run_one(args: argparse.Namespace, backend: str) -> dict[str, Any] | None:
             [str(BIN / "locust"), "-f", str(ROOT / "loadtests" / "locustfile.py"),
              "--headless", "-u", str(args.users), "-r", str(args.users), "-t", args.duration,
              "-H", base, "--only-summary", "--csv", str(prefix), "--stop-timeout", "5",
-             *(["--exclude-tags", "write"] if args.reads_only else [])],
+             *distributed, *(["--exclude-tags", "write"] if args.reads_only else [])],
             env=env, check=False)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         locust_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
@@ -286,6 +300,7 @@ def run_one(args: argparse.Namespace, backend: str) -> dict[str, Any] | None:
         rss_end, anon_end = rss_mib(pids), rss_mib(pids, "RssAnon")
         stop.set()
         inside = server_latency(base)
+        extra = before_stop(base, token, fixture) if before_stop is not None else {}
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -302,9 +317,9 @@ def run_one(args: argparse.Namespace, backend: str) -> dict[str, Any] | None:
                   server_mean_ms=inside, locust_cpu_seconds=round(locust_cpu, 1),
                   database_cpu_seconds=round(db_cpu, 1),
                   load_average=os.getloadavg(),
-                  locust_exit_code=locust.returncode)
+                  locust_workers=args.locust_workers, locust_exit_code=locust.returncode,
+                  **extra)
     (DATA / f"result-{label}.json").write_text(json.dumps(result, indent=2))
-    report(result)
     return result
 
 
@@ -351,6 +366,16 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=0.0,
                         help="requests/s per user (0: closed loop, as fast as answered)")
     parser.add_argument("--workers", type=int, help="server processes (serve's default)")
+    parser.add_argument("--locust-workers", type=int, default=0,
+                        help="run Locust distributed: a master and this many worker "
+                             "processes (the master gates); 0: one process")
+    parser.add_argument("--replica", action="store_true",
+                        help="the replica profile: a private primary + streaming replica, "
+                             "the same workload primary-only then with the replica")
+    parser.add_argument("--replica-delay", type=float, default=0.0,
+                        help="the replica's recovery_min_apply_delay during the load (s)")
+    parser.add_argument("--probe-writes", type=int, default=20,
+                        help="writes of the stale-read probe (replica profile)")
     parser.add_argument("--threads", type=int, help="threads per process (serve's default)")
     parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
     parser.add_argument("--port", type=int, default=0)
@@ -364,7 +389,12 @@ def main() -> int:
     args = parser.parse_args()
     DATA.mkdir(parents=True, exist_ok=True)
     field_key()
-    results = [run_one(args, backend) for backend in args.backend or ["sqlite"]]
+    if args.replica:
+        from replica_profile import run_replica_profile
+
+        results = [run_replica_profile(args)]
+    else:
+        results = [run_one(args, backend) for backend in args.backend or ["sqlite"]]
     failed = [r["label"] for r in results if r is not None and r["locust_exit_code"] != 0]
     if failed:
         say(f"load gate FAILED on {', '.join(failed)}")

@@ -25,6 +25,7 @@ import falcon
 
 from .. import jsonutil
 from ..errors import AzoraError, Forbidden
+from ..replicas.http import ConsistencyMiddleware
 from .auth import CACHE_SECONDS, Tokens
 from .converters import IdConverter
 from .metrics import Metrics
@@ -280,7 +281,7 @@ def create_app(store_factory: Callable[[], Any], *, auth_cache_seconds: float = 
     ``SELECT 1`` on every check-out) per request. A request that fails with a
     5xx always gives its connection back, so a broken one is replaced."""
     api = Api(store_factory, auth_cache_seconds, body_limit, release_connections)
-    app = App(middleware=[Middleware(api)])
+    app = App(middleware=[Middleware(api), ConsistencyMiddleware(api)])
     app.router_options.converters[PATH_ID_CONVERTER] = IdConverter
     resources: dict[str, Resource] = {cls.path: cls(api) for cls in RESOURCES}
     for route in ROUTES:

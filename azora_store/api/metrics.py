@@ -68,6 +68,8 @@ class Metrics:
         self.latency = Histogram("azora_http_request_duration_seconds",
                                  "Time from request to response, by route", ["route"],
                                  buckets=BUCKETS, registry=self.registry)
+        #: More collectors read when scraped (e.g. the replicas' state).
+        self.collectors: list[Any] = []
         self._counters: dict[tuple[str, str, int], Any] = {}
         self._histograms: dict[str, Any] = {}
 
@@ -97,4 +99,6 @@ class Metrics:
             text = generate_latest(self.registry)
         outbox = CollectorRegistry(auto_describe=False)
         outbox.register(OutboxCollector(status))
+        for collector in self.collectors:
+            outbox.register(collector)
         return text + generate_latest(outbox)

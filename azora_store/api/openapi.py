@@ -80,14 +80,19 @@ class Route:
     def label(self) -> str:
         return f"{self.method} {self.path}"
 
+    @property
+    def takes_consistency_token(self) -> bool:
+        """The API's reads take the header (see azora_store/replicas/http.py)."""
+        return self.method == "GET" and self.path.startswith("/api/")
+
     def error_statuses(self) -> list[int]:
         statuses = set()
         if self.scope is not None:
             statuses |= {401, 403}
         if self.path_params:
             statuses.add(404)
-        if self.query is not None and self.query.params:
-            statuses.add(422)
+        if (self.query is not None and self.query.params) or self.takes_consistency_token:
+            statuses.add(422)  # (an Azora-Consistency-Token that is no WAL position)
         if self.body is not None:
             statuses |= {400, 413, 415, 422}
         if self.conflicts:
@@ -196,6 +201,18 @@ REASONS = {200: "OK", 201: "Created", 400: "Malformed JSON body",
            503: "The database is busy or unreachable: retry after Retry-After seconds"}
 
 
+TOKEN_HEADER = "Azora-Consistency-Token"
+CONSISTENCY_PARAMETER: dict[str, Any] = {
+    "name": TOKEN_HEADER, "in": "header", "required": False,
+    "schema": {"type": "string", "pattern": "^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$"},
+    "description": "The token a write answered with: the read then sees that write "
+                   "(served by a replica only once it has replayed it)."}
+CONSISTENCY_RESPONSE: dict[str, Any] = {
+    "schema": {"type": "string"},
+    "description": "With read replicas: the primary's WAL position after this write; send "
+                   "it back on reads to see the write."}
+
+
 def _error_response(status: int) -> dict[str, Any]:
     response: dict[str, Any] = {"description": REASONS[status], "content": {
         "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -222,6 +239,10 @@ def _operation(route: Route) -> dict[str, Any]:
                   for name, spec in route.path_params.items()]
     if route.query is not None:
         parameters += route.query.openapi()
+    if route.takes_consistency_token:
+        parameters.append(CONSISTENCY_PARAMETER)
+    elif route.method == "POST" and route.status < 300:
+        responses[str(route.status)]["headers"] = {TOKEN_HEADER: CONSISTENCY_RESPONSE}
     if parameters:
         operation["parameters"] = parameters
     if route.body is not None:

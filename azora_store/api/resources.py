@@ -12,6 +12,7 @@ import falcon
 from .. import jsonutil
 from ..errors import NotFound
 from ..money import from_minor
+from ..replicas import read_path
 
 if TYPE_CHECKING:
     from .app import Api
@@ -33,6 +34,7 @@ class JobReader:
             "FROM jobs AS j LEFT JOIN job_skills AS k ON k.job_id = j.id "
             f"WHERE j.id = {store.db.param} AND j.deleted_at IS NULL ORDER BY k.skill")
 
+    @read_path
     def get(self, job_id: int) -> dict[str, Any] | None:
         rows = self.backend.fetch(self.sql, (job_id,))
         if not rows:

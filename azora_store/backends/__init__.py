@@ -76,7 +76,17 @@ def resolve_url(url: str | None = None) -> str:
 
 def open_backend(url: str | None = None) -> Backend:
     parsed = DatabaseURL.parse(resolve_url(url))
-    return backend_class(parsed.scheme)(parsed)
+    cls = backend_class(parsed.scheme)
+    if not cls.supports_replicas:
+        from ..replicas.options import is_replica_option
+
+        named = sorted(name for name in parsed.options if is_replica_option(name))
+        if named:
+            raise ConfigurationError(
+                f"option {', '.join(named)} in {parsed.redacted()}: the {cls.name} backend "
+                "has no streaming replicas (replicas are a PostgreSQL option: "
+                "postgresql://host/db?replica=postgresql://host2/db)")
+    return cls(parsed)
 
 
 __all__ = ["DEFAULT_URL", "ENTRY_POINT_GROUP", "URL_ENV", "Backend", "DatabaseURL",

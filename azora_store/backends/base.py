@@ -256,6 +256,11 @@ class Backend(ABC):
     #: SELECT ... FOR UPDATE exists. Where it does not, every write transaction
     #: already holds the database's single write lock, which is stronger.
     supports_row_locks: ClassVar[bool] = False
+    #: The URL may name streaming replicas (``?replica=URL``) for the read paths.
+    supports_replicas: ClassVar[bool] = False
+    #: The read router (``azora_store.replicas.router.ReadRouter``) when the
+    #: URL names replicas; None: every read runs on this database.
+    reads: Any = None
     #: Connections come from a pool (``db.close()`` hands this thread's back):
     #: the HTTP API returns one after each request instead of holding it.
     pools_connections: ClassVar[bool] = False

@@ -28,10 +28,12 @@ from ..errors import (
     ValidationError,
 )
 from ..extras import missing_extra
+from ..replicas.options import replica_options, replica_settings
 from ..search_facets import budget_bucket_sql, budget_buckets
 from ..threads import in_background
 from .base import (
     Backend,
+    DatabaseURL,
     TranslatingDatabase,
     app_error,
     one_of,
@@ -95,6 +97,15 @@ if psycopg is not None:
 
 
 class AzoraPostgresDatabase(TranslatingDatabase, PooledPostgresqlDatabase):
+    #: Called after each commit (the read router's, when there are replicas).
+    after_commit_hook: Callable[[], None] | None = None
+
+    def commit(self):
+        result = super().commit()
+        if self.after_commit_hook is not None:
+            self.after_commit_hook()
+        return result
+
     def _initialize_connection(self, conn):
         if not getattr(conn, "_azora_ready", False):
             conn.cursor_factory = _Cursor
@@ -120,6 +131,7 @@ class PostgresBackend(Backend):
     driver_errors = (MaxConnectionsExceeded, *((psycopg.Error,) if psycopg else ()))
     supports_skip_locked = True
     supports_row_locks = True
+    supports_replicas = True
     pools_connections = True
     text_index_has_skills = True
     text_index_skills_exact = True
@@ -139,7 +151,8 @@ class PostgresBackend(Backend):
         if not self.url.database:
             raise ConfigurationError(f"{self.url.redacted()} names no database: use "
                                      "postgresql://user@host:5432/dbname")
-        options = take_options(self.url, URL_OPTIONS)
+        options = take_options(self.url, {**URL_OPTIONS, **replica_options()})
+        self.replica_settings = replica_settings(self.url, options)
         session = SESSION_OPTIONS
         if options.get("statement_timeout"):
             session += f" -c statement_timeout={options['statement_timeout']}"
@@ -158,10 +171,32 @@ class PostgresBackend(Backend):
             max_connections=self.pool_size, timeout=self.pool_timeout,
             stale_timeout=options.get("stale_timeout", 300), **connect_args)
 
+    def __init__(self, url: DatabaseURL):
+        super().__init__(url)
+        if self.replica_settings is not None:
+            from ..replicas.router import ReadRouter
+
+            self.reads = ReadRouter(self, self.replica_settings)
+            self.db.after_commit_hook = self.reads.committed
+            self.fetch = self._routed_fetch  # type: ignore[method-assign]
+
     def close(self) -> None:
-        """Return this thread's connection and close every pooled one."""
+        """Return this thread's connection and close every pooled one (the
+        replicas' too)."""
         super().close()
         self.db.close_all()
+        if self.reads is not None:
+            self.reads.close()
+
+    def _routed_fetch(self, sql: str, params: Sequence[Any], plan_each_time: bool = False
+                      ) -> list[tuple]:
+        """``fetch`` when the URL names replicas: inside a read path's scope, on
+        the replica it chose (see replicas/router.py). Installed on the instance
+        only then, so a database without replicas pays nothing for it."""
+        replica = self.reads.target()
+        if replica is not None:
+            return self.reads.fetch_on(replica, sql, params, plan_each_time)
+        return Backend.fetch(self, sql, params, plan_each_time)
 
     # -- errors ----------------------------------------------------------------
 

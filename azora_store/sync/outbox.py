@@ -21,6 +21,7 @@ from .. import jsonutil
 from ..clock import utcnow
 from ..errors import DatabaseBusy, ValidationError
 from ..models.sync import SyncOperation, SyncStatus
+from ..replicas import read_path
 from .statements import OutboxStatements
 
 DEFAULT_MAX_ATTEMPTS = 3
@@ -358,6 +359,7 @@ class Outbox:
 
     # -- operating ---------------------------------------------------------------
 
+    @read_path
     def status(self) -> SyncStatusReport:
         """Exact counts per status and service, and the oldest pending event's
         creation time, from the counter rows (O(1) in the outbox's size)."""
