@@ -50,6 +50,7 @@ from .sync import (
     ConsumedEvent,
     EventLog,
     ServiceSync,
+    StoreIdentity,
     SyncCounter,
     SyncCounterDelta,
     SyncOperation,
@@ -82,6 +83,7 @@ TABLES: tuple[type[BaseModel], ...] = (
     SyncCounter,
     SyncCounterDelta,
     ConsumedEvent,
+    StoreIdentity,
     ApiToken,
 )
 VIEWS: tuple[type[ViewModel], ...] = (JobAnalytics, UserStats)
@@ -96,7 +98,7 @@ __all__ = [
     "EventLog", "IdempotencyKey", "Job", "JobAnalytics", "JobSkill", "JobStatus",
     "KYCStatus", "KYCVerification", "LedgerTransaction", "Milestone", "MilestoneStatus",
     "Review", "RiskLevel", "SecurityEvent", "ServiceSync", "Severity", "SkillLevel",
-    "SkillVerification", "StateTransition", "SyncCounter", "SyncCounterDelta", "SyncOperation",
+    "SkillVerification", "StateTransition", "StoreIdentity", "SyncCounter", "SyncCounterDelta", "SyncOperation",
     "SyncStatus",
     "TransactionKind", "Transfer", "User", "UserRole", "UserStats",
 ]
