@@ -48,6 +48,7 @@ from .marketplace import (
 )
 from .sync import (
     ConsumedEvent,
+    ConsumerPosition,
     EventLog,
     ServiceSync,
     StoreIdentity,
@@ -84,6 +85,7 @@ TABLES: tuple[type[BaseModel], ...] = (
     SyncCounterDelta,
     ConsumedEvent,
     StoreIdentity,
+    ConsumerPosition,
     ApiToken,
 )
 VIEWS: tuple[type[ViewModel], ...] = (JobAnalytics, UserStats)
@@ -93,12 +95,14 @@ __all__ = [
     "ALL_MODELS", "TABLES", "VIEWS",
     "AMLCheck", "Account", "AccountKind", "ApiToken", "Application", "ApplicationStatus",
     "BaseModel",
-    "ConsumedEvent", "Course", "CourseStatus", "Currency", "Dispute", "DisputeStatus",
+    "ConsumedEvent", "ConsumerPosition", "Course", "CourseStatus", "Currency", "Dispute",
+    "DisputeStatus",
     "DocumentType", "Enrollment", "EnrollmentStatus", "EntityType", "Escrow", "EscrowStatus",
     "EventLog", "IdempotencyKey", "Job", "JobAnalytics", "JobSkill", "JobStatus",
     "KYCStatus", "KYCVerification", "LedgerTransaction", "Milestone", "MilestoneStatus",
     "Review", "RiskLevel", "SecurityEvent", "ServiceSync", "Severity", "SkillLevel",
-    "SkillVerification", "StateTransition", "StoreIdentity", "SyncCounter", "SyncCounterDelta", "SyncOperation",
+    "SkillVerification", "StateTransition", "StoreIdentity", "SyncCounter", "SyncCounterDelta",
+    "SyncOperation",
     "SyncStatus",
     "TransactionKind", "Transfer", "User", "UserRole", "UserStats",
 ]

@@ -178,5 +178,18 @@ class StoreIdentity(BaseModel):
         table_name = "store_identity"
 
 
-__all__ = ["ConsumedEvent", "EventLog", "ServiceSync", "StoreIdentity", "SyncCounter",
-           "SyncCounterDelta", "SyncOperation", "SyncStatus"]
+class ConsumerPosition(BaseModel):
+    """How far a broker consumer has applied a stream (NATS: the stream sequence),
+    written in the same transaction as the effects: a restarted consumer resumes
+    right after it, in order, with nothing applied twice."""
+
+    consumer = CharField(max_length=200, primary_key=True)
+    position = BigIntegerField()
+    updated_at = DateTimeField()
+
+    class Meta:
+        table_name = "consumer_positions"
+
+
+__all__ = ["ConsumedEvent", "ConsumerPosition", "EventLog", "ServiceSync", "StoreIdentity",
+           "SyncCounter", "SyncCounterDelta", "SyncOperation", "SyncStatus"]

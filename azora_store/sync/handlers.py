@@ -34,6 +34,8 @@ _BUILT_IN = {
     "eventlog": "azora_store.sync.handlers:EventLogHandler",
     "webhook": "azora_store.sync.handlers:WebhookHandler",
     "noop": "azora_store.sync.handlers:NoopHandler",
+    "nats": "azora_store.sync.brokers.nats_sink:NatsSink",
+    "rabbitmq": "azora_store.sync.brokers.rabbitmq_sink:RabbitSink",
 }
 _registered: dict[str, Any] = {}
 

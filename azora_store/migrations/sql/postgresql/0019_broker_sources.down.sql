@@ -1,3 +1,4 @@
+DROP TABLE "consumer_positions";
 DROP TABLE "store_identity";
 DELETE FROM "event_log" WHERE "source" <> '';
 DROP INDEX "event_log_source_event_id";
