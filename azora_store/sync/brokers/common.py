@@ -38,6 +38,23 @@ class Deferred:
 Result = None | Deferred | BaseException
 
 
+class BatchSink:
+    """What both sinks share: one event at a time through ``deliver_batch``."""
+
+    def deliver_batch(self, events: Sequence[Event], store: Any) -> list[Result]:
+        raise NotImplementedError
+
+    def __call__(self, event: Event, store: Any) -> None:
+        """Deliver one event (callers without batch support); raise if not acked."""
+        from ..handlers import HandlerError
+
+        result = self.deliver_batch([event], store)[0]
+        if isinstance(result, Deferred):
+            raise HandlerError(result.reason)
+        if result is not None:
+            raise result
+
+
 def max_redelivery_gap(config: Any) -> float:
     """An upper bound on the time between two publishes of one event by workers:
     the lease that must expire when a worker dies after publishing, the

@@ -20,6 +20,7 @@ from ... import extras
 from ...errors import ConfigurationError
 from ..outbox import Event
 from .common import (
+    BatchSink,
     BrokerURL,
     Deferred,
     Diagnosis,
@@ -42,7 +43,7 @@ OPTIONS = {"stream": "stream name, default AZORA", "prefix": "subject prefix, de
 MIN_WINDOW = 120.0  # NATS's own default
 
 
-class NatsSink:
+class NatsSink(BatchSink):
     name = "nats"
     transactional = False
     tracks_consumption = False  # the broker and the consumer deduplicate
@@ -237,7 +238,7 @@ def describe(exc: BaseException) -> str:
     """One line for a driver error (nats-py's messages are often empty)."""
     text = str(exc).strip()
     name = type(exc).__name__
-    if isinstance(exc, TimeoutError | asyncio.TimeoutError):
+    if isinstance(exc, TimeoutError):
         return "unreachable or not answering (timed out)"
     if name in ("NoServersError", "ConnectionRefusedError") or isinstance(exc, OSError):
         return f"unreachable ({text or name})"
