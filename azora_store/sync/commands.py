@@ -173,3 +173,12 @@ def sync_prune(store: Any, older_than: timedelta, batch: int) -> None:
     maintenance = store.backend.outbox_maintenance()
     if maintenance:
         click.echo(maintenance)
+
+
+def _add_broker_commands() -> None:
+    from .brokers.commands import consume_command
+
+    sync_group.add_command(consume_command)
+
+
+_add_broker_commands()
