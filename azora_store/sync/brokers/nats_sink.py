@@ -75,8 +75,20 @@ class NatsSink(BatchSink):
     # -- worker interface ---------------------------------------------------------
 
     def start(self, config: Any) -> None:
-        """Called by the worker before the first batch: learn its redelivery gap."""
+        """Called by the worker before the first batch: learn its redelivery gap,
+        connect, create or check the stream (a failure is logged once and the
+        first batch is deferred; the worker keeps running)."""
         self.gap = max_redelivery_gap(config)
+        self._ensure_loop()
+        try:
+            self._loop.run(self._prepare(), timeout=15)
+        except Exception as exc:
+            self._ready = False
+            self.outage.down(describe(exc))
+
+    async def _prepare(self) -> None:
+        await self._connect()
+        await self._ensure_stream()
 
     def close(self) -> None:
         if self._loop is not None:
@@ -156,8 +168,7 @@ class NatsSink(BatchSink):
     async def _publish(self, events: Sequence[Event], source: str) -> list[Result]:
         from nats.js.errors import NoStreamResponseError
 
-        await self._connect()
-        await self._ensure_stream()
+        await self._prepare()
         results: list[Result] = [None] * len(events)
         stopped: set[str] = set()  # keys with an event not acked: later ones wait
         for wave in waves(events):
@@ -201,6 +212,7 @@ class NatsSink(BatchSink):
         try:
             info = self._loop.run(self._stream_info(), timeout=10)
         except Exception as exc:
+            report.rows.append(("reachable", "no"))
             report.problems.append(f"nats {self.url.redacted}: {describe(exc)}")
             return report
         finally:

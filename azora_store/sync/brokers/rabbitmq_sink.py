@@ -175,6 +175,7 @@ class RabbitSink(BatchSink):
         try:
             rows, problems = self._loop.run(self._inspect(), timeout=15)
         except Exception as exc:
+            report.rows.append(("reachable", "no"))
             report.problems.append(f"rabbitmq {self.url.redacted}: {describe(exc)}")
             return report
         finally:
