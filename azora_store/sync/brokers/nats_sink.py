@@ -130,10 +130,10 @@ class NatsSink(BatchSink):
             raise ConnectionError("not connected (reconnecting)")
         self._nc = None
         self._nc = await asyncio.wait_for(nats.connect(
-            servers=[self.url.server], connect_timeout=2, allow_reconnect=True,
+            servers=[self.url.server], connect_timeout=1, allow_reconnect=True,
             max_reconnect_attempts=-1, reconnect_time_wait=0.5, name="azora-store sync",
             error_cb=_quiet, disconnected_cb=_quiet_cb, reconnected_cb=_quiet_cb,
-            closed_cb=_quiet_cb), timeout=3)
+            closed_cb=_quiet_cb), timeout=2)
         self._js = self._nc.jetstream(timeout=self.timeout)
         self._ready = False
 
