@@ -302,6 +302,16 @@ class Backend(ABC):
         for statement in statements:
             self.db.execute_sql(statement)
 
+    @classmethod
+    def sql_dialect(cls) -> str:
+        """The frozen-SQL directory this backend reads: its own name's, else the
+        nearest parent's (a plugin subclassing SqliteBackend runs SQLite's SQL)."""
+        for klass in cls.__mro__:
+            name = klass.__dict__.get("name")
+            if isinstance(name, str) and (MIGRATION_SQL / name).is_dir():
+                return name
+        return cls.name
+
     def migration_sql(self, name: str, direction: str = "up") -> list[str]:
         """The frozen SQL of migration ``name`` for this dialect, as statements.
 
@@ -311,7 +321,7 @@ class Backend(ABC):
         """
         if direction not in ("up", "down"):
             raise ValueError(f"direction must be 'up' or 'down', not {direction!r}")
-        path = MIGRATION_SQL / self.name / f"{name}.{direction}.sql"
+        path = MIGRATION_SQL / self.sql_dialect() / f"{name}.{direction}.sql"
         return split_sql(path.read_text(encoding="utf-8"))
 
     @abstractmethod
