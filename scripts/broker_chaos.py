@@ -103,10 +103,12 @@ class PrivateNats:
 
 
 def close_rabbitmq_connections() -> int:
-    """Drop every client connection to the shared RabbitMQ (a network cut)."""
-    result = subprocess.run(["rabbitmqctl", "-q", "list_connections", "pid"],
-                            capture_output=True, text=True, timeout=30)
-    pids = [line.strip() for line in result.stdout.splitlines() if line.strip()]
+    """Drop azora-store's client connections to the shared RabbitMQ (a network
+    cut), leaving everyone else's alone."""
+    result = subprocess.run(["rabbitmqctl", "-q", "list_connections", "pid",
+                             "client_properties"], capture_output=True, text=True, timeout=30)
+    pids = [line.split()[0] for line in result.stdout.splitlines()
+            if "azora-store" in line and line.split()]
     for pid in pids:
         subprocess.run(["rabbitmqctl", "-q", "close_connection", pid, "azora chaos"],
                        capture_output=True, timeout=30)
@@ -133,11 +135,10 @@ def run(db: str, into: str, broker: str = "nats", events: int = 50_000, keys: in
         route = f"rabbitmq:{AMQP}?exchange=chaos{tag}&queue=chaos{tag}"
         source_url = f"{AMQP}?exchange=chaos{tag}&queue=chaos{tag}"
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    worker_cmd = _python() + ["sync", "worker", "--db", db, "--batch", str(batch), "--lease",
-                              str(lease), "--housekeeping", "0.5", "--route",
-                              f"chaos={route}"]
-    consumer_cmd = _python() + ["sync", "consume", broker, "--from", source_url, "--into", into,
-                                "--name", f"chaos-{tag}"]
+    worker_cmd = [*_python(), "sync", "worker", "--db", db, "--batch", str(batch), "--lease",
+                  str(lease), "--housekeeping", "0.5", "--route", f"chaos={route}"]
+    consumer_cmd = [*_python(), "sync", "consume", broker, "--from", source_url, "--into", into,
+                    "--name", f"chaos-{tag}"]
     producer = open_store(db)
     producer.migrate()
     with open_store(into) as consumer_store:

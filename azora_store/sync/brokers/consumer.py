@@ -214,7 +214,9 @@ async def consume_rabbitmq(url: str, applier: Applier, limits: Limits) -> Consum
     while not limits.done(applier.stats, idle_since):
         connection = None
         try:
-            connection = await aio_pika.connect(parsed.server + (parsed.path or "/"), timeout=5)
+            connection = await aio_pika.connect(
+                parsed.server + (parsed.path or "/"), timeout=5,
+                client_properties={"connection_name": f"azora-store consume {applier.consumer}"})
             channel = await connection.channel()
             await channel.set_qos(prefetch_count=limits.batch * 2)
             exchange = await channel.declare_exchange(exchange_name, aio_pika.ExchangeType.TOPIC,

@@ -38,6 +38,8 @@ OPTIONS = {"exchange": "topic exchange, default azora",
            "declare": "declare the exchange if missing, default true",
            "queue": "also declare this durable queue bound to every event (optional)",
            "timeout": "seconds to wait for confirms, default 5"}
+#: How the connections name themselves in RabbitMQ's management tools.
+CLIENT = {"connection_name": "azora-store sync"}
 
 
 class RabbitSink(BatchSink):
@@ -107,7 +109,8 @@ class RabbitSink(BatchSink):
 
         if self._exchange is not None and not self._connection.is_closed:
             return self._exchange
-        self._connection = await aio_pika.connect(self.amqp_url, timeout=3)
+        self._connection = await aio_pika.connect(self.amqp_url, timeout=3,
+                                                  client_properties=CLIENT)
         channel = await self._connection.channel(publisher_confirms=True,
                                                  on_return_raises=True)
         if self.declare:
@@ -190,7 +193,8 @@ class RabbitSink(BatchSink):
         import aio_pika
         from aio_pika.exceptions import ChannelNotFoundEntity
 
-        self._connection = await aio_pika.connect(self.amqp_url, timeout=3)
+        self._connection = await aio_pika.connect(self.amqp_url, timeout=3,
+                                                  client_properties=CLIENT)
         rows = [("reachable", "yes")]
         problems = []
         channel = await self._connection.channel()
