@@ -64,6 +64,18 @@ class Event:
             self._created_at, self._read_datetime = self._read_datetime(self._created_at), None
         return self._created_at
 
+    def payload_json(self) -> str:
+        """The payload as JSON text, without decoding it when it is still the
+        database's text (brokers forward it as is)."""
+        if self._read_json is not None and isinstance(self._payload, str):
+            return self._payload
+        return jsonutil.dumps(self.payload)
+
+    def raw_created_at(self) -> Any:
+        """``created_at`` as the database returned it (a datetime, or SQLite's
+        ISO text), without parsing it."""
+        return self._created_at
+
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "service": self.service, "entity_type": self.entity_type,
                 "entity_id": self.entity_id, "operation": self.operation,

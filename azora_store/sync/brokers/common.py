@@ -4,6 +4,7 @@ loop, outage bookkeeping and the redelivery gap the broker must deduplicate."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import threading
@@ -13,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from ... import jsonutil
 from ...errors import ConfigurationError
 from ..outbox import Event
 
@@ -70,13 +70,21 @@ def identity(source: str, event: Event) -> str:
     return f"{source}:{event.id}"
 
 
+_text = json.encoder.encode_basestring_ascii  # a JSON string literal (C-accelerated)
+
+
 def body(source: str, event: Event) -> bytes:
-    """The message body: the event as JSON, with its source."""
-    return jsonutil.dumps({
-        "source": source, "id": event.id, "service": event.service,
-        "entity_type": event.entity_type, "entity_id": event.entity_id,
-        "operation": event.operation, "ordering_key": event.ordering_key,
-        "created_at": event.created_at.isoformat(), "payload": event.payload}).encode()
+    """The message body: the event as JSON, with its source. Built by hand: the
+    payload's JSON text is spliced in as the database returned it and
+    ``created_at`` is taken as stored, since decoding and re-encoding them cost
+    ~100 us an event, more than the publish itself."""
+    created = event.raw_created_at()
+    created = created.isoformat() if hasattr(created, "isoformat") else \
+        str(created).replace(" ", "T", 1)
+    return (f'{{"source":{_text(source)},"id":{int(event.id)},"service":{_text(event.service)},'
+            f'"entity_type":{_text(event.entity_type)},"entity_id":{_text(event.entity_id)},'
+            f'"operation":{_text(event.operation)},"ordering_key":{_text(event.ordering_key)},'
+            f'"created_at":{_text(created)},"payload":{event.payload_json()}}}').encode()
 
 
 _TOKEN_UNSAFE = re.compile(r"[^A-Za-z0-9_\-:=]")
