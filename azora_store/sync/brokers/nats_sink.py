@@ -185,15 +185,18 @@ class NatsSink(BatchSink):
                 _, pending = await asyncio.wait(futures.values(), timeout=self.timeout)
                 for future in pending:
                     future.cancel()  # frees its slot; a late ack is a duplicate later
+            down: dict[str, Deferred] = {}  # one outage per reason and round, not per event
             for position, future in futures.items():
                 if future.cancelled():
-                    results[position] = self.outage.down(
-                        f"no ack within {self.timeout:g}s (broker slow or unreachable)")
+                    reason = f"no ack within {self.timeout:g}s (broker slow or unreachable)"
+                    results[position] = down.get(reason) or down.setdefault(
+                        reason, self.outage.down(reason))
                 elif isinstance(future.exception(), NoStreamResponseError):
                     self._ready = False
-                    results[position] = self.outage.down(
-                        f"no stream takes subject {self.subject(events[position])} "
-                        "(stream deleted or its subjects changed)")
+                    reason = (f"no stream takes subjects {self.prefix}.> (stream deleted or "
+                              "its subjects changed)")
+                    results[position] = down.get(reason) or down.setdefault(
+                        reason, self.outage.down(reason))
                 elif future.exception() is not None:
                     results[position] = future.exception()
                 if results[position] is not None:

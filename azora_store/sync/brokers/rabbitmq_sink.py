@@ -131,6 +131,7 @@ class RabbitSink(BatchSink):
         exchange = await self._connect()
         results: list[Result] = [None] * len(events)
         stopped: set[str] = set()
+        timed_out: list[Deferred] = []
 
         async def one(position: int) -> None:
             event = events[position]
@@ -151,8 +152,10 @@ class RabbitSink(BatchSink):
                     f"rabbitmq {self.url.redacted} returned event {event.id} ({why}) on "
                     f"exchange {self.exchange_name}")
             except TimeoutError:
-                results[position] = self.outage.down(
-                    f"no confirm within {self.timeout:g}s (broker slow or unreachable)")
+                if not timed_out:  # one outage for the batch, not one per event
+                    timed_out.append(self.outage.down(
+                        f"no confirm within {self.timeout:g}s (broker slow or unreachable)"))
+                results[position] = timed_out[0]
 
         for wave in waves(events):
             todo = []
