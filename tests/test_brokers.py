@@ -346,3 +346,17 @@ def test_chaos_kill_9_and_broker_drop_lose_nothing_and_apply_once(
     assert report.redelivered > 0, "no kill landed mid-batch: the test proved nothing"
     assert (report.lost, report.duplicate_effects, report.out_of_order_keys) == (0, 0, 0)
     assert report.counters_match
+
+
+def test_publish_rounds_never_hold_two_events_of_one_key() -> None:
+    from azora_store.sync.brokers.common import waves
+    from azora_store.sync.outbox import Event
+
+    keys = ["a", "b", "a", "c", "a", "b"]
+    events = [Event(n, "s", "Job", str(n), "UPDATE", {}, 1, 3, key, None)
+              for n, key in enumerate(keys)]
+    rounds = waves(events)
+    assert rounds == [[0, 1, 3], [2, 5], [4]]
+    for positions in rounds:
+        in_round = [keys[p] for p in positions]
+        assert len(in_round) == len(set(in_round))
