@@ -87,14 +87,15 @@ def _add_query_plans(store: Any, report: Report) -> None:
                 f"an index is missing or unused; run ANALYZE and check the migrations")
 
 
-def diagnose_routes(report: Report, routes: tuple[str, ...], lease: float = 30.0) -> None:
+def diagnose_routes(report: Report, routes: tuple[str, ...], lease: float = 30.0,
+                    backoff_cap: float = 3600.0) -> None:
     """One section per sync route whose handler can check its broker."""
     if not routes:
         return
     from .sync.handlers import Router, load_handler
     from .sync.worker import WorkerConfig
 
-    config = WorkerConfig(lease=lease)
+    config = WorkerConfig(lease=lease, backoff_cap=backoff_cap)
     for service, spec in Router.parse(routes).routes.items():
         handler = load_handler(spec)
         check = getattr(handler, "diagnose", None)
