@@ -26,7 +26,7 @@ DRIVER = {"nats": "nats", "rabbitmq": "aio_pika"}
               help="Broker URL with options: nats://HOST:PORT?stream=S&prefix=P, or "
                    "amqp://USER:PASS@HOST:PORT/?exchange=E&queue=Q (defaults: local server, "
                    "stream AZORA / exchange and queue azora).")
-@click.option("--into", "url", envvar=URL_ENV, required=True, metavar="URL",
+@click.option("--into", "--db", "url", envvar=URL_ENV, required=True, metavar="URL",
               help=f"The database the events are applied into (or ${URL_ENV}).")
 @click.option("--apply", "handler", default="eventlog", show_default=True, metavar="HANDLER",
               help="Transactional handler that applies each event in the database.")
