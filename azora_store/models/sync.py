@@ -185,7 +185,7 @@ class ConsumerPosition(BaseModel):
 
     consumer = CharField(max_length=200, primary_key=True)
     position = BigIntegerField()
-    updated_at = DateTimeField()
+    saved_at = DateTimeField()  # set by the consumer (no updated_at trigger needed)
 
     class Meta:
         table_name = "consumer_positions"

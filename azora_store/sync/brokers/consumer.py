@@ -84,9 +84,9 @@ class Applier:
         p = store.db.param
         self._position_sql = "SELECT position FROM consumer_positions WHERE consumer = " + p
         self._save_sql = (
-            f"INSERT INTO consumer_positions (consumer, position, updated_at) VALUES ({p}, {p}, "
+            f"INSERT INTO consumer_positions (consumer, position, saved_at) VALUES ({p}, {p}, "
             f"{p}) ON CONFLICT (consumer) DO UPDATE SET position = excluded.position, "
-            "updated_at = excluded.updated_at")
+            "saved_at = excluded.saved_at")
 
     def position(self) -> int:
         """The stream position the last committed batch reached (0: none)."""

@@ -7,4 +7,4 @@ DROP INDEX "event_log_event_id";
 CREATE UNIQUE INDEX "event_log_source_event_id" ON "event_log" ("source", "event_id");
 CREATE TABLE "store_identity" ("source" VARCHAR(64) NOT NULL PRIMARY KEY);
 INSERT INTO "store_identity" ("source") VALUES (lower(hex(randomblob(16))));
-CREATE TABLE "consumer_positions" ("consumer" VARCHAR(200) NOT NULL PRIMARY KEY, "position" INTEGER NOT NULL, "updated_at" DATETIME NOT NULL);
+CREATE TABLE "consumer_positions" ("consumer" VARCHAR(200) NOT NULL PRIMARY KEY, "position" INTEGER NOT NULL, "saved_at" DATETIME NOT NULL);
