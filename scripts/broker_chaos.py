@@ -204,10 +204,28 @@ def run(db: str, into: str, broker: str = "nats", events: int = 50_000, keys: in
                 process.kill()
         if nats is not None:
             nats.stop()
+        else:
+            _delete_rabbitmq(f"chaos{tag}")
     report.seconds = round(time.monotonic() - started, 1)
     _check(report, producer, into, source, events)
     producer.close()
     return report
+
+
+def _delete_rabbitmq(name: str) -> None:
+    """Remove the run's queue and exchange from the shared server."""
+    import asyncio
+
+    import aio_pika
+
+    async def delete() -> None:
+        connection = await aio_pika.connect(AMQP)
+        channel = await connection.channel()
+        await channel.queue_delete(name)
+        await channel.exchange_delete(name)
+        await connection.close()
+
+    asyncio.run(delete())
 
 
 def _lease_holders(store: Any) -> set[int]:
