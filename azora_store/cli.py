@@ -197,18 +197,27 @@ def migrate_new(store: Any, name: str) -> None:
 
 
 @cli.command()
+@click.option("--route", "routes", multiple=True, metavar="SERVICE=HANDLER[:ARG]",
+              help="Also check this sync route's broker (reachable, stream or exchange "
+                   "present, duplicate window vs the worker's redelivery gap). Repeatable.")
+@click.option("--lease", type=click.FloatRange(min=1), default=30.0, show_default=True,
+              help="The workers' --lease, for the redelivery gap a broker must cover.")
+@click.option("--backoff-cap", type=click.FloatRange(min=0), default=3600.0, show_default=True,
+              help="The workers' --backoff-cap, for the same gap.")
 @db_option
-def doctor(store: Any) -> None:
+def doctor(store: Any, routes: tuple[str, ...], lease: float, backoff_cap: float) -> None:
     """Show the backend, server version, the settings that matter, pending
     migrations, and warnings about anything risky.
 
     \b
     Example:
       azora-store doctor --db postgresql://postgres@127.0.0.1:5432/azora
+      azora-store doctor --route 'notifications=nats:nats://127.0.0.1:4222?stream=AZORA'
     """
-    from .doctor import diagnose
+    from .doctor import diagnose, diagnose_routes
 
     report = diagnose(store)
+    diagnose_routes(report, routes, lease, backoff_cap)
     click.echo(report.render())
     if report.problems:
         sys.exit(1)

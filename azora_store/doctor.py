@@ -91,3 +91,25 @@ def _add_query_plans(store: Any, report: Report) -> None:
             report.warnings.append(
                 f"{plan.name} reads all of {table} (~{size:,} rows, above {BIG_TABLE_ROWS:,}): "
                 f"an index is missing or unused; run ANALYZE and check the migrations")
+
+
+def diagnose_routes(report: Report, routes: tuple[str, ...], lease: float = 30.0,
+                    backoff_cap: float = 3600.0) -> None:
+    """One section per sync route whose handler can check its broker."""
+    if not routes:
+        return
+    from .sync.handlers import Router, load_handler
+    from .sync.worker import WorkerConfig
+
+    config = WorkerConfig(lease=lease, backoff_cap=backoff_cap)
+    for service, spec in Router.parse(routes).routes.items():
+        handler = load_handler(spec)
+        check = getattr(handler, "diagnose", None)
+        if check is None:
+            report.sections.append((f"route {service}", [("handler", handler.name),
+                                                         ("broker", "none to check")]))
+            continue
+        found = check(config)
+        report.sections.append((f"route {service} ({handler.name})", found.rows))
+        report.warnings.extend(found.warnings)
+        report.problems.extend(found.problems)

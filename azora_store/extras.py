@@ -23,6 +23,8 @@ EXTRAS: dict[str, str] = {
     "gunicorn": "server",
     "prometheus_client": "server",
     "numpy": "seed",
+    "nats": "nats",
+    "aio_pika": "rabbitmq",
     "pytest": "dev",
     "pytest_benchmark": "dev",
 }

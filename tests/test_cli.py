@@ -49,6 +49,7 @@ def test_init_status_down_doctor(empty_url: str) -> None:
     result = runner.invoke(cli, ["migrate", "status", "--db", empty_url])
     assert result.exit_code == 0 and result.output.count("[x]") == MIGRATIONS
 
+    # --yes: the newest migration (0019) drops store_identity, which holds a row.
     result = runner.invoke(cli, ["migrate", "down", "--yes", "--db", empty_url])
     assert result.exit_code == 0, result.output
     result = runner.invoke(cli, ["migrate", "status", "--db", empty_url])
@@ -157,14 +158,15 @@ def test_down_that_drops_tables_lists_them_and_refuses_without_a_terminal(
 def test_down_with_yes_drops_without_asking_and_a_plain_revert_never_asks(
         empty_url: str) -> None:
     _with_a_token_and_a_user(empty_url)
-    result = CliRunner().invoke(cli, ["migrate", "down", "--yes", "--db", empty_url])  # 0015
-    assert result.exit_code == 0 and "reverted 1 migration(s)" in result.output
+    result = CliRunner().invoke(cli, ["migrate", "down", "--to", "0014_search_budget_pairs",
+                                      "--yes", "--db", empty_url])  # 0015, 0019 drop tables
+    assert result.exit_code == 0 and "reverted 2 migration(s)" in result.output
     result = CliRunner().invoke(cli, ["migrate", "down", "--db", empty_url])  # 0014: no table
     assert result.exit_code == 0 and "reverted 1 migration(s)" in result.output
     result = CliRunner().invoke(cli, ["migrate", "down", "--to", "0005_job_search", "--yes",
                                       "--db", empty_url])
     assert result.exit_code == 0, result.output
-    assert _applied(empty_url) == MIGRATIONS - 8  # 0006 .. 0015 reverted
+    assert _applied(empty_url) == 5  # 0006 .. 0019 reverted
 
 
 def test_a_revert_confirmed_for_another_plan_reverts_nothing(store) -> None:
@@ -201,12 +203,13 @@ def test_down_asks_on_a_terminal_and_keeps_everything_unless_told_yes(empty_url:
     assert refused.returncode == 1 and "Aborted" in refused.stderr, refused
     assert "drops table api_tokens: 1 row" in refused.stderr
     assert "drops table store_secrets: 1 row" in refused.stderr
-    assert "Drop 2 table(s) holding 2 rows" in refused.stderr
+    # api_tokens, store_secrets, store_identity (1 row each), consumer_positions (empty)
+    assert "Drop 4 table(s) holding 3 rows" in refused.stderr
     assert _applied(empty_url) == MIGRATIONS
     accepted = _down_on_a_terminal(empty_url, "y")
     assert accepted.returncode == 0, accepted
-    assert "reverted 8 migration(s)" in accepted.stdout
-    assert _applied(empty_url) == MIGRATIONS - 8
+    assert f"reverted {MIGRATIONS - 5} migration(s)" in accepted.stdout  # down to 0005
+    assert _applied(empty_url) == 5
 
 
 # -- read-only commands never create a database (item 8) -----------------------------------

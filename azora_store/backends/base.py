@@ -396,6 +396,19 @@ class Backend(ABC):
 
     # -- job search ----------------------------------------------------------------
 
+    def source_identity(self) -> str:
+        """This database's stable identity (random, made by migration 0019): the
+        source its events carry to brokers, so event ids from many databases (edge
+        nodes) never collide. A copied database file shares it: see docs/brokers.md."""
+        identity = getattr(self, "_source_identity", None)
+        if identity is None:
+            rows = self.db.execute_sql("SELECT source FROM store_identity").fetchall()
+            if not rows:
+                raise ConfigurationError("this database has no identity row (store_identity): "
+                                         "run `azora-store init` to apply migration 0019")
+            identity = self._source_identity = rows[0][0]
+        return identity
+
     def fetch(self, sql: str, params: Sequence[Any], plan_each_time: bool = False
               ) -> list[tuple]:
         """Run a read on this thread's connection without the ORM layer (the hot

@@ -102,10 +102,13 @@ for _index in (
 
 
 class EventLog(BaseModel):
-    """What the built-in ``eventlog`` handler records: one row per event."""
+    """What the built-in ``eventlog`` handler records: one row per event.
+    ``source`` is '' for this database's own events, else the identity of the
+    database a broker consumer brought the event from."""
 
     id = BigAutoField()
-    event_id = BigIntegerField(unique=True)
+    event_id = BigIntegerField()
+    source = CharField(max_length=64, default="", constraints=[SQL("DEFAULT ''")])
     service = CharField(max_length=64)
     entity_type = CharField(max_length=64)
     entity_id = CharField(max_length=64)
@@ -115,6 +118,7 @@ class EventLog(BaseModel):
 
     class Meta:
         table_name = "event_log"
+        indexes = ((("source", "event_id"), True),)
 
 
 class SyncCounter(BaseModel):
@@ -151,16 +155,41 @@ class SyncCounterDelta(BaseModel):
 
 class ConsumedEvent(BaseModel):
     """Written by a handler in the same transaction as its effect: a repeated
-    delivery finds the row and does nothing."""
+    delivery finds the row and does nothing. ``source`` tells apart events of
+    other databases (their ids collide); '' for this database's own."""
 
     consumer = CharField(max_length=64)
+    source = CharField(max_length=64, default="", constraints=[SQL("DEFAULT ''")])
     event_id = BigIntegerField()
     processed_at = created_at()
 
     class Meta:
         table_name = "consumed_events"
-        primary_key = CompositeKey("consumer", "event_id")
+        primary_key = CompositeKey("consumer", "source", "event_id")
 
 
-__all__ = ["ConsumedEvent", "EventLog", "ServiceSync", "SyncCounter", "SyncCounterDelta",
-           "SyncOperation", "SyncStatus"]
+class StoreIdentity(BaseModel):
+    """One row: this database's random identity, made by migration 0019. Events
+    published to brokers carry it, so ids from many outboxes never collide."""
+
+    source = CharField(max_length=64, primary_key=True)
+
+    class Meta:
+        table_name = "store_identity"
+
+
+class ConsumerPosition(BaseModel):
+    """How far a broker consumer has applied a stream (NATS: the stream sequence),
+    written in the same transaction as the effects: a restarted consumer resumes
+    right after it, in order, with nothing applied twice."""
+
+    consumer = CharField(max_length=200, primary_key=True)
+    position = BigIntegerField()
+    saved_at = DateTimeField()  # set by the consumer (no updated_at trigger needed)
+
+    class Meta:
+        table_name = "consumer_positions"
+
+
+__all__ = ["ConsumedEvent", "ConsumerPosition", "EventLog", "ServiceSync", "StoreIdentity",
+           "SyncCounter", "SyncCounterDelta", "SyncOperation", "SyncStatus"]

@@ -57,6 +57,9 @@ def _run_worker(url: str, config: WorkerConfig, routes: tuple[str, ...]) -> None
               help="Only claim events for this service (repeatable).")
 @click.option("--backoff", type=click.FloatRange(min=0), default=1.0, show_default=True,
               help="Base retry delay in seconds (doubles per attempt, with jitter).")
+@click.option("--backoff-cap", type=click.FloatRange(min=0), default=3600.0, show_default=True,
+              help="Longest retry delay in seconds; a broker's duplicate window should cover "
+                   "lease + housekeeping + this (see docs/brokers.md).")
 @click.option("--housekeeping", type=click.FloatRange(min=0.1), default=1.0, show_default=True,
               help="Seconds between upkeep rounds: fold counters, rescue expired leases.")
 @click.option("--leased", is_flag=True,
@@ -67,7 +70,7 @@ def _run_worker(url: str, config: WorkerConfig, routes: tuple[str, ...]) -> None
 @db_option
 def sync_worker(store: Any, concurrency: int, batch: int, lease: float,
                 routes: tuple[str, ...], services: tuple[str, ...], backoff: float,
-                housekeeping: float, leased: bool, max_events: int | None,
+                backoff_cap: float, housekeeping: float, leased: bool, max_events: int | None,
                 exit_when_idle: bool) -> None:
     """Run outbox workers until SIGTERM/SIGINT (finish the event in hand, release
     the rest of the batch).
@@ -87,7 +90,7 @@ def sync_worker(store: Any, concurrency: int, batch: int, lease: float,
     if unrouted:
         raise click.UsageError(f"no sync handler for --service {', '.join(unrouted)}: add "
                                f"--route {unrouted[0]}=HANDLER (or a '*' route)")
-    config = WorkerConfig(batch=batch, lease=lease, backoff_base=backoff,
+    config = WorkerConfig(batch=batch, lease=lease, backoff_base=backoff, backoff_cap=backoff_cap,
                           housekeeping_every=housekeeping, leased_only=leased,
                           services=tuple(services), max_events=max_events,
                           exit_when_idle=exit_when_idle)
@@ -196,3 +199,12 @@ def sync_prune(store: Any, older_than: timedelta, batch: int) -> None:
     maintenance = store.backend.outbox_maintenance()
     if maintenance:
         click.echo(maintenance)
+
+
+def _add_broker_commands() -> None:
+    from .brokers.commands import consume_command
+
+    sync_group.add_command(consume_command)
+
+
+_add_broker_commands()

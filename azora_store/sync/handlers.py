@@ -34,6 +34,8 @@ _BUILT_IN = {
     "eventlog": "azora_store.sync.handlers:EventLogHandler",
     "webhook": "azora_store.sync.handlers:WebhookHandler",
     "noop": "azora_store.sync.handlers:NoopHandler",
+    "nats": "azora_store.sync.brokers.nats_sink:NatsSink",
+    "rabbitmq": "azora_store.sync.brokers.rabbitmq_sink:RabbitSink",
 }
 _registered: dict[str, Any] = {}
 
@@ -66,8 +68,8 @@ class EventLogHandler:
     def __call__(self, event: Event, store: Any) -> None:
         self.handle_batch([event], store)
 
-    COLUMNS = ("event_id", "service", "entity_type", "entity_id", "operation", "payload",
-               "created_at")
+    COLUMNS = ("event_id", "source", "service", "entity_type", "entity_id", "operation",
+               "payload", "created_at")
 
     def handle_batch(self, events: list[Event], store: Any) -> None:
         """One multi-row INSERT (building it with peewee's insert_many costs ~0.1 ms
@@ -78,8 +80,8 @@ class EventLogHandler:
         now = store.backend.datetime_param(utcnow())
         params: list[Any] = []
         for e in events:
-            params += [e.id, e.service, e.entity_type, e.entity_id, e.operation,
-                       jsonutil.dumps(e.payload), now]
+            params += [e.id, getattr(e, "source", ""), e.service, e.entity_type, e.entity_id,
+                       e.operation, jsonutil.dumps(e.payload), now]
         values = ", ".join([row] * len(events))
         store.db.execute_sql(f"INSERT INTO {EventLog._meta.table_name} "
                              f"({', '.join(self.COLUMNS)}) VALUES {values}", params)

@@ -65,6 +65,18 @@ class Event:
             self._created_at, self._read_datetime = self._read_datetime(self._created_at), None
         return self._created_at
 
+    def payload_json(self) -> str:
+        """The payload as JSON text, without decoding it when it is still the
+        database's text (brokers forward it as is)."""
+        if self._read_json is not None and isinstance(self._payload, str):
+            return self._payload
+        return jsonutil.dumps(self.payload)
+
+    def raw_created_at(self) -> Any:
+        """``created_at`` as the database returned it (a datetime, or SQLite's
+        ISO text), without parsing it."""
+        return self._created_at
+
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "service": self.service, "entity_type": self.entity_type,
                 "entity_id": self.entity_id, "operation": self.operation,
@@ -320,12 +332,20 @@ class Outbox:
             event.id, owner))
         return rows[0][0] if rows else None
 
-    def release(self, owner: str, ids: Sequence[int]) -> int:
-        """Give back claimed events that were not attempted (graceful stop)."""
+    def release(self, owner: str, ids: Sequence[int], delay: float = 0.0,
+                error: str | None = None) -> int:
+        """Give back claimed events that were not attempted (graceful stop), or
+        not delivered because the sink is down: no attempt is spent, and they are
+        claimable again after ``delay`` seconds (``error`` records why)."""
         if not ids:
             return 0
-        now = self.sql.when(utcnow())
-        return self.sql.run(self.sql.release_sql, (now, now, owner, self.sql.ids(ids)))
+        now = utcnow()
+        when = self.sql.when
+        at = when(now + timedelta(seconds=delay))
+        if error is None:
+            return self.sql.run(self.sql.release_sql, (at, when(now), owner, self.sql.ids(ids)))
+        return self.sql.run(self.sql.defer_sql, (at, error[:4000], when(now), owner,
+                                                 self.sql.ids(ids)))
 
     def renew(self, owner: str, ids: Sequence[int], lease: float) -> set[int]:
         """Extend the lease of events ``owner`` still holds; returns their ids.
@@ -344,6 +364,15 @@ class Outbox:
             return set()
         rows = self.sql.rows(self.sql.consume_sql, (consumer, self.sql.when(utcnow()),
                                                     self.sql.ids(ids)))
+        return {row[0] for row in rows}
+
+    def consume_from(self, consumer: str, source: str, ids: Sequence[int]) -> set[int]:
+        """``consume`` for events of another database (``source``, its identity):
+        returns the ids ``consumer`` had not applied from that source before."""
+        if not ids:
+            return set()
+        rows = self.sql.rows(self.sql.consume_from_sql, (
+            consumer, source, self.sql.when(utcnow()), self.sql.ids(ids)))
         return {row[0] for row in rows}
 
     def rescue(self, limit: int = 1000) -> list[tuple[int, str]]:

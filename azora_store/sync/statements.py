@@ -127,13 +127,23 @@ class OutboxStatements:
             "UPDATE service_sync SET status = 'PENDING', attempts = attempts - 1, "
             f"lease_owner = NULL, lease_expires_at = NULL, available_at = {p}, "
             f"updated_at = {p} WHERE {owned}")
+        # Deferred (the sink is down): like a release, with the reason recorded.
+        self.defer_sql = (
+            "UPDATE service_sync SET status = 'PENDING', attempts = attempts - 1, "
+            f"lease_owner = NULL, lease_expires_at = NULL, available_at = {p}, "
+            f"last_error = {p}, updated_at = {p} WHERE {owned}")
         self.renew_sql = (f"UPDATE service_sync SET lease_expires_at = {p}, updated_at = {p} "
                           f"WHERE {owned} RETURNING id")
         # WHERE true: SQLite needs it to parse INSERT ... SELECT ... ON CONFLICT.
         self.consume_sql = (
             "INSERT INTO consumed_events (consumer, event_id, processed_at) "
             f"SELECT {p}, listed.value, {p} FROM ({backend.sql_list_values()}) AS listed "
-            "WHERE true ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id")
+            "WHERE true ON CONFLICT (consumer, source, event_id) DO NOTHING RETURNING event_id")
+        # The same for events of another database (a broker consumer).
+        self.consume_from_sql = (
+            "INSERT INTO consumed_events (consumer, source, event_id, processed_at) "
+            f"SELECT {p}, {p}, listed.value, {p} FROM ({backend.sql_list_values()}) AS listed "
+            "WHERE true ON CONFLICT (consumer, source, event_id) DO NOTHING RETURNING event_id")
         self.rescue_sql = (
             "WITH expired AS (SELECT s.id AS id FROM service_sync AS s "
             f"WHERE s.status = 'PROCESSING' AND s.lease_expires_at < {p} "

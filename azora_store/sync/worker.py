@@ -70,6 +70,7 @@ class WorkerStats:
     retried: int = 0
     dead: int = 0
     released: int = 0
+    deferred: int = 0  # given back by a batch handler whose sink was down (no attempt)
     rescued: int = 0
     lost_leases: int = 0
     started: float = field(default_factory=time.monotonic)
@@ -108,6 +109,7 @@ class Worker:
         self._known: set[str] = set()
         if self._routed is None:
             self._check_routes()
+        self._started: dict[int, Any] = {}  # handlers whose start() ran (close at stop)
 
     # -- control ---------------------------------------------------------------
 
@@ -146,6 +148,7 @@ class Worker:
         finally:
             self._stopping.set()
             beats.join(timeout=self.config.lease)
+            self._close_handlers()
             self.db.close()
         log.info("worker %s stopped: %s", self.owner, self.stats)
         return self.stats
@@ -254,6 +257,9 @@ class Worker:
         if handler.transactional:
             self._deliver_leased_in_transaction(handler, events)
             return
+        if hasattr(handler, "deliver_batch"):
+            self._deliver_leased_batch(handler, events)
+            return
         done, untouched = [], []
         for event in events:
             if self.stopping:
@@ -275,6 +281,60 @@ class Worker:
                             len(lost), sorted(lost)[:10])
         if untouched:
             self.stats.released += self.outbox.release(self.owner, untouched)
+
+    # -- batch handlers (brokers) -------------------------------------------------
+
+    def _deliver_leased_batch(self, handler: Any, events: list[Event]) -> None:
+        """A non-transactional batch handler (``deliver_batch(events, store)``)
+        answers per event: None (delivered), ``Deferred`` (sink down: released
+        with a delay, no attempt spent) or an exception (an attempt spent)."""
+        if self.stopping:
+            self.stats.released += self.outbox.release(self.owner, [e.id for e in events])
+            return
+        self._start_handler(handler)
+        try:
+            results = handler.deliver_batch(events, self.store)
+        except Exception as exc:  # the handler broke: every event failed once
+            results = [exc] * len(events)
+        self._settle_batch(events, results)
+
+    def _settle_batch(self, events: list[Event], results: list[Any]) -> None:
+        """Complete the delivered events, release the deferred ones (grouped by
+        delay and reason), fail the rest."""
+        done: list[int] = []
+        deferred: dict[tuple[float, str], list[int]] = {}
+        for event, result in zip(events, results, strict=True):
+            if result is None:
+                done.append(event.id)
+            elif hasattr(result, "delay") and hasattr(result, "reason"):
+                deferred.setdefault((result.delay, result.reason), []).append(event.id)
+            else:
+                self._fail(event, result, taken=False)
+        if done:
+            completed = self.outbox.complete(self.owner, done)
+            self.stats.completed += len(completed)
+            self.stats.lost_leases += len(done) - len(completed)
+        for (delay, reason), ids in deferred.items():
+            self.stats.deferred += self.outbox.release(self.owner, ids, delay, reason)
+
+    def _start_handler(self, handler: Any) -> None:
+        """Once per handler: ``start(config)`` if it has one (connect, check the
+        broker against this worker's lease and backoff); ``close()`` at stop."""
+        if id(handler) not in self._started:
+            self._started[id(handler)] = handler
+            start = getattr(handler, "start", None)
+            if start is not None:
+                start(self.config)
+
+    def _close_handlers(self) -> None:
+        for handler in self._started.values():
+            close = getattr(handler, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception as exc:  # stopping anyway
+                    log.warning("closing handler %s failed: %s", handler.name, exc)
+        self._started.clear()
 
     def _deliver_leased_in_transaction(self, handler: Handler, events: list[Event]) -> None:
         """A transactional handler on leases (``leased_only``): effect, consumer record
