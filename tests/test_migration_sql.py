@@ -36,7 +36,23 @@ def test_split_sql_refuses_an_unfinished_statement():
         split_sql("CREATE TABLE t (id INTEGER);\nCREATE TABLE u (id")
 
 
+def test_split_sql_ends_a_postgres_trigger_at_its_semicolon():
+    script = """
+CREATE TRIGGER trg AFTER INSERT ON t
+FOR EACH ROW EXECUTE FUNCTION f();
+CREATE TRIGGER trg2 AFTER DELETE ON t FOR EACH ROW WHEN (OLD.note <> 'x;')
+EXECUTE FUNCTION f();
+"""
+    statements = split_sql(script, trigger_blocks=False)
+    assert [s.split()[2] for s in statements] == ["trg", "trg2"]
+    with pytest.raises(ValueError, match="ends inside a statement"):
+        split_sql(script)  # SQLite's syntax: a trigger waits for its END
+
+
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
 def test_every_frozen_script_parses(dialect):
+    from azora_store.backends import backend_class
+
+    blocks = backend_class(dialect).trigger_blocks
     for path in sorted((MIGRATION_SQL / dialect).glob("*.sql")):
-        assert split_sql(path.read_text(encoding="utf-8")), path.name
+        assert split_sql(path.read_text(encoding="utf-8"), blocks), path.name

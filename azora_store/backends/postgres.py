@@ -121,6 +121,7 @@ class PostgresBackend(Backend):
     driver_errors = (MaxConnectionsExceeded, *((psycopg.Error,) if psycopg else ()))
     supports_skip_locked = True
     supports_row_locks = True
+    trigger_blocks = False
     text_index_has_skills = True
     text_index_skills_exact = True
     text_window_ids = 1 << TEXT_WINDOW_SHIFT
@@ -743,6 +744,15 @@ END $$""",
 
     def sql_json_object_agg(self, key: str, value: str) -> str:
         return f"json_object_agg({key}, {value})::text"
+
+    def sql_average(self, total: str, count: str) -> str:
+        # AVG(integer) is numeric: the sum as numeric over the count
+        return f"CASE WHEN {count} > 0 THEN ROUND(CAST({total} AS numeric) / {count}, 2) END"
+
+    def fill_user_counters(self) -> int:
+        written = super().fill_user_counters()
+        self.db.execute_sql("VACUUM (ANALYZE) user_counters")  # hint bits set once, not by reads
+        return written
 
     # -- bulk loading ------------------------------------------------------------
 

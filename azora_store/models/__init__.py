@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from .analytics import JobAnalytics, UserStats, ViewModel
+from .analytics import JobAnalytics, UserCounter, UserStats, ViewModel
 from .auth import ApiToken
 from .base import BaseModel
 from .compliance import (
@@ -83,6 +83,7 @@ TABLES: tuple[type[BaseModel], ...] = (
     SyncCounterDelta,
     ConsumedEvent,
     ApiToken,
+    UserCounter,
 )
 VIEWS: tuple[type[ViewModel], ...] = (JobAnalytics, UserStats)
 ALL_MODELS: tuple[type[BaseModel], ...] = TABLES + VIEWS
@@ -98,5 +99,5 @@ __all__ = [
     "Review", "RiskLevel", "SecurityEvent", "ServiceSync", "Severity", "SkillLevel",
     "SkillVerification", "StateTransition", "SyncCounter", "SyncCounterDelta", "SyncOperation",
     "SyncStatus",
-    "TransactionKind", "Transfer", "User", "UserRole", "UserStats",
+    "TransactionKind", "Transfer", "User", "UserCounter", "UserRole", "UserStats",
 ]
