@@ -49,7 +49,7 @@ def test_init_status_down_doctor(empty_url: str) -> None:
     result = runner.invoke(cli, ["migrate", "status", "--db", empty_url])
     assert result.exit_code == 0 and result.output.count("[x]") == MIGRATIONS
 
-    result = runner.invoke(cli, ["migrate", "down", "--db", empty_url])
+    result = runner.invoke(cli, ["migrate", "down", "--yes", "--db", empty_url])
     assert result.exit_code == 0, result.output
     result = runner.invoke(cli, ["migrate", "status", "--db", empty_url])
     assert result.exit_code == 1 and "pending" in result.output
@@ -157,12 +157,14 @@ def test_down_that_drops_tables_lists_them_and_refuses_without_a_terminal(
 def test_down_with_yes_drops_without_asking_and_a_plain_revert_never_asks(
         empty_url: str) -> None:
     _with_a_token_and_a_user(empty_url)
+    result = CliRunner().invoke(cli, ["migrate", "down", "--yes", "--db", empty_url])  # 0017
+    assert result.exit_code == 0 and "reverted 1 migration(s)" in result.output
     result = CliRunner().invoke(cli, ["migrate", "down", "--db", empty_url])  # 0014: no table
     assert result.exit_code == 0 and "reverted 1 migration(s)" in result.output
     result = CliRunner().invoke(cli, ["migrate", "down", "--to", "0005_job_search", "--yes",
                                       "--db", empty_url])
     assert result.exit_code == 0, result.output
-    assert _applied(empty_url) == MIGRATIONS - 7  # 0006 .. 0014 reverted
+    assert _applied(empty_url) == MIGRATIONS - 8  # 0006 .. 0017 reverted
 
 
 def test_a_revert_confirmed_for_another_plan_reverts_nothing(store) -> None:
@@ -198,12 +200,13 @@ def test_down_asks_on_a_terminal_and_keeps_everything_unless_told_yes(empty_url:
     refused = _down_on_a_terminal(empty_url, "n")
     assert refused.returncode == 1 and "Aborted" in refused.stderr, refused
     assert "drops table api_tokens: 1 row" in refused.stderr
-    assert "Drop 1 table(s) holding 1 row" in refused.stderr
+    assert "drops table user_counters: 1 row" in refused.stderr  # the user's counters
+    assert "Drop 2 table(s) holding 2 rows" in refused.stderr
     assert _applied(empty_url) == MIGRATIONS
     accepted = _down_on_a_terminal(empty_url, "y")
     assert accepted.returncode == 0, accepted
-    assert "reverted 7 migration(s)" in accepted.stdout
-    assert _applied(empty_url) == MIGRATIONS - 7
+    assert "reverted 8 migration(s)" in accepted.stdout
+    assert _applied(empty_url) == MIGRATIONS - 8
 
 
 # -- read-only commands never create a database (item 8) -----------------------------------
