@@ -314,7 +314,11 @@ class Backend(ABC):
         """
         if direction not in ("up", "down"):
             raise ValueError(f"direction must be 'up' or 'down', not {direction!r}")
-        path = MIGRATION_SQL / self.name / f"{name}.{direction}.sql"
+        # A plugin backend built on a built-in one (``class Edge(SqliteBackend)``)
+        # runs its parent's dialect SQL: the nearest class with frozen files.
+        dialects = [getattr(cls, "name", None) for cls in type(self).__mro__]
+        dialect = next((d for d in dialects if d and (MIGRATION_SQL / d).is_dir()), self.name)
+        path = MIGRATION_SQL / dialect / f"{name}.{direction}.sql"
         return split_sql(path.read_text(encoding="utf-8"), self.trigger_blocks)
 
     @abstractmethod
