@@ -29,7 +29,7 @@ class Report:
         return "\n".join(lines)
 
 
-def diagnose(store: Any) -> Report:
+def diagnose(store: Any, full_counters: bool = False) -> Report:
     report = Report()
     backend = store.backend
     if not backend.database_exists():
@@ -69,8 +69,35 @@ def diagnose(store: Any) -> Report:
     if pending:
         report.problems.append(f"{len(pending)} migration(s) pending: run `azora-store init`")
         return report
+    _add_user_counters(store, report, full_counters)
     _add_query_plans(store, report)
     return report
+
+
+def _add_user_counters(store: Any, report: Report, full: bool) -> None:
+    """The trigger-kept per-user counters compared with the user_stats view:
+    a sample of users spread over the id range, or every user."""
+    from .user_counters import SAMPLE, check_user_counters
+
+    check = check_user_counters(store, None if full else SAMPLE)
+    how = ("every user" if check.mode == "full"
+           else f"a sample of {check.checked:,} users spread evenly over the ids")
+    report.sections.append(("user counters", [
+        ("compared", f"{how} (user_counters vs the user_stats view)"),
+        ("rows", f"{check.counter_rows:,} counter rows for {check.users:,} users"),
+        ("drift", f"{len(check.drifts):,} of {check.checked:,} users" if check.drifts
+         else "none"),
+    ]))
+    if check.ok:
+        return
+    shown = "; ".join(drift.describe() for drift in check.drifts[:3])
+    counted = ("" if check.users == check.counter_rows else
+               f"{check.counter_rows:,} counter rows for {check.users:,} users; ")
+    report.problems.append(
+        f"user counters drifted from the user_stats view ({counted}{len(check.drifts):,} of "
+        f"{check.checked:,} users compared differ{': ' + shown if shown else ''}): something "
+        "changed the tables without their triggers; rebuild the counters with "
+        "store.backend.fill_user_counters() (see docs/search.md)")
 
 
 def _add_query_plans(store: Any, report: Report) -> None:

@@ -321,10 +321,13 @@ class Queries:
         agg = self.backend.sql_string_agg("k.skill")
         self.columns = ("j.id, j.title, j.status, j.budget_minor, j.currency, j.created_at, "
                         f"j.client_id, (SELECT {agg} FROM job_skills AS k WHERE k.job_id = j.id)")
+        # One row of the trigger-kept counters (migration 0017), not the view's
+        # aggregates: a random user costs one primary-key look-up.
+        average = self.backend.sql_average("rating_sum", "reviews_received")
         self._user_stats_sql = (
             "SELECT user_id, enrollments, courses_completed, jobs_posted, jobs_completed, "
-            "applications, reviews_received, average_rating, earnings FROM user_stats "
-            f"WHERE user_id = {self.p}")
+            f"applications, reviews_received, {average}, earnings FROM user_counters "
+            f"WHERE user_id = {self.p} AND active")
         kyc = ("SELECT user_id, status, risk_level, document_type, document_masked, country, "
                "submitted_at, reviewed_at, expires_at FROM kyc_verifications WHERE ")
         self._kyc_by_user_sql = kyc + f"user_id = {self.p}"

@@ -10,6 +10,7 @@ import pytest
 
 from azora_store.compliance.kyc import PURPOSE
 from azora_store.queries import kyc_lookup, search_jobs, sync_status, user_stats
+from azora_store.seed import document_number
 
 SEARCH_CASES = ["recent", "skill", "skill2", "text", "text+skill", "budget", "skill+budget",
                 "text+skill2+budget+currency"]
@@ -36,9 +37,10 @@ def test_search_jobs(measure, replays, store, draws, case, page) -> None:
     measure(f"search/{case}/p{page}", calls, replays(calls))
 
 
-def test_user_stats(measure, replays, store, draws) -> None:
+def test_user_stats(measure, cold_replays, store, draws) -> None:
     calls = [lambda u=user: user_stats(store, u) for user in draws.users]
-    measure("user_stats", calls, replays(calls))
+    bases = cold_replays(lambda u: user_stats(store, u), draws.users, draws.spare_user)
+    measure("user_stats", calls, bases, cold=True)
 
 
 def test_sync_status(measure, replays, store) -> None:
@@ -47,14 +49,20 @@ def test_sync_status(measure, replays, store) -> None:
 
 
 @pytest.mark.parametrize("by", ["user", "document"])
-def test_kyc_lookup(measure, replays, store, draws, by) -> None:
+def test_kyc_lookup(measure, cold_replays, store, draws, by) -> None:
     if by == "user":
         calls = [lambda u=user: kyc_lookup(store, user_id=u) for user in draws.kyc_users]
-        measure("kyc_lookup/user", calls, replays(calls))
+        bases = cold_replays(lambda u: kyc_lookup(store, user_id=u), draws.kyc_users,
+                             draws.spare_kyc_user)
+        measure("kyc_lookup/user", calls, bases, cold=True)
         return
     documents = draws.documents()
     calls = [lambda d=doc: kyc_lookup(store, document_number=d) for doc in documents]
-    measure("kyc_lookup/document", calls, _indexing_first(store, documents, replays(calls)))
+    blind_index = store.compliance.cipher.blind_index
+    bases = cold_replays(lambda d: kyc_lookup(store, document_number=d), documents,
+                         document_number(draws.spare_kyc_user),
+                         lambda d: blind_index(d, PURPOSE))
+    measure("kyc_lookup/document", calls, _indexing_first(store, documents, bases), cold=True)
 
 
 def _indexing_first(store: Any, documents: list[str], bases: list[Any]) -> list[Any]:

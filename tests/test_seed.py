@@ -28,6 +28,7 @@ from azora_store.seed import (
     document_number,
 )
 from azora_store.threads import in_background
+from azora_store.user_counters import check_user_counters
 from tests.conftest import RUN_ID, PostgresServer
 
 KEY = generate_key()
@@ -99,6 +100,9 @@ def test_seeded_data_keeps_every_invariant(seeded, seeded_key, backend) -> None:
     with open_store(seeded[backend]) as store:
         check = store.market.check_ledger()
         assert (check.unbalanced, check.negative, check.escrow_mismatches) == ([], [], [])
+        counters = check_user_counters(store, sample=None)  # filled after the bulk load
+        active = _rows(store, "SELECT COUNT(*) FROM users WHERE deleted_at IS NULL")[0][0]
+        assert counters.ok and counters.checked == active > 0, counters.drifts[:3]
         counted = store.sync.counted()
         status = store.sync.status()
         for (service, state), count in counted.items():

@@ -533,6 +533,59 @@ class Backend(ABC):
         estimate a range well (empty where it can)."""
         return ""
 
+    @abstractmethod
+    def sql_json_object_agg(self, key: str, value: str) -> str:
+        """An aggregate building a JSON object (as text) from key/value pairs."""
+
+    # -- per-user counters (migration 0017) -----------------------------------------
+
+    @abstractmethod
+    def sql_average(self, total: str, count: str) -> str:
+        """``ROUND(AVG(x), 2)`` rebuilt from the sum and count of ``x``, computed
+        exactly as this dialect's AVG computes it (NULL when the count is 0)."""
+
+    def user_counters_fill_sql(self) -> str:
+        """One INSERT ... SELECT giving every user (deleted ones inactive) the
+        counters the ``user_stats`` view would aggregate: each table grouped
+        once, not a look-up per user. The seed runs it after its bulk load
+        (which bypasses the triggers); migration 0017 has a frozen copy."""
+        earnings = self.sql_json_object_agg("currency", "total")
+        return f"""INSERT INTO user_counters (user_id, active, enrollments, courses_completed,
+    jobs_posted, jobs_completed, applications, reviews_received, rating_sum, earnings)
+SELECT u.id, u.deleted_at IS NULL,
+       COALESCE(e.enrollments, 0), COALESCE(e.completed, 0), COALESCE(p.posted, 0),
+       COALESCE(c.completed, 0), COALESCE(a.applications, 0), COALESCE(r.reviews, 0),
+       COALESCE(r.rating_sum, 0), COALESCE(w.earnings, '{{}}')
+  FROM users u
+  LEFT JOIN (SELECT user_id, COUNT(*) AS enrollments,
+                    SUM(CASE WHEN status = 'COMPLETED' THEN 1 ELSE 0 END) AS completed
+               FROM enrollments GROUP BY user_id) AS e ON e.user_id = u.id
+  LEFT JOIN (SELECT client_id, COUNT(*) AS posted FROM jobs
+              WHERE deleted_at IS NULL GROUP BY client_id) AS p ON p.client_id = u.id
+  LEFT JOIN (SELECT freelancer_id, COUNT(*) AS completed FROM jobs
+              WHERE status = 'COMPLETED' AND freelancer_id IS NOT NULL
+              GROUP BY freelancer_id) AS c ON c.freelancer_id = u.id
+  LEFT JOIN (SELECT freelancer_id, COUNT(*) AS applications FROM applications
+              GROUP BY freelancer_id) AS a ON a.freelancer_id = u.id
+  LEFT JOIN (SELECT reviewee_id, COUNT(*) AS reviews, SUM(rating) AS rating_sum FROM reviews
+              GROUP BY reviewee_id) AS r ON r.reviewee_id = u.id
+  LEFT JOIN (SELECT owner_id, {earnings} AS earnings FROM (
+                 SELECT a.owner_id AS owner_id, a.currency AS currency,
+                        SUM(t.amount_minor) AS total
+                   FROM accounts a JOIN transfers t ON t.to_account_id = a.id
+                  WHERE a.kind = 'WALLET' AND t.kind = 'ESCROW_RELEASE'
+                  GROUP BY a.owner_id, a.currency) AS o
+              GROUP BY owner_id) AS w ON w.owner_id = u.id
+ ORDER BY u.id"""
+
+    def fill_user_counters(self) -> int:
+        """Replace every user's counters with ones computed from the tables, in
+        one transaction; returns the rows written. For a bulk load that
+        bypassed the triggers, or to repair a drift ``doctor`` reported."""
+        with self.db.atomic():
+            self.db.execute_sql("DELETE FROM user_counters")
+            return self.db.execute_sql(self.user_counters_fill_sql()).rowcount
+
     # -- bulk loading (the seed generator) ----------------------------------------
 
     def bulk_load_aside(self) -> Backend | None:

@@ -607,6 +607,18 @@ END $$"""
     def sql_string_agg(self, expression: str) -> str:
         return f"string_agg({expression}, '|')"
 
+    def sql_json_object_agg(self, key: str, value: str) -> str:
+        return f"json_object_agg({key}, {value})::text"
+
+    def sql_average(self, total: str, count: str) -> str:
+        # AVG(integer) is numeric: the sum as numeric over the count
+        return f"CASE WHEN {count} > 0 THEN ROUND(CAST({total} AS numeric) / {count}, 2) END"
+
+    def fill_user_counters(self) -> int:
+        written = super().fill_user_counters()
+        self.db.execute_sql("VACUUM (ANALYZE) user_counters")  # hint bits set once, not by reads
+        return written
+
     # -- bulk loading ------------------------------------------------------------
 
     @contextmanager

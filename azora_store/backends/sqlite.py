@@ -482,6 +482,13 @@ END""",
     def index_hint(self, index: str) -> str:
         return f" INDEXED BY {index}"
 
+    def sql_json_object_agg(self, key: str, value: str) -> str:
+        return f"json_group_object({key}, {value})"
+
+    def sql_average(self, total: str, count: str) -> str:
+        # AVG over integers is their sum as a double over the count
+        return f"CASE WHEN {count} > 0 THEN ROUND(CAST({total} AS REAL) / {count}, 2) END"
+
     # -- bulk loading ------------------------------------------------------------
 
     @contextmanager

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from .analytics import JobAnalytics, UserStats, ViewModel
+from .analytics import JobAnalytics, UserCounter, UserStats, ViewModel
 from .auth import ApiToken, StoreSecret
 from .base import BaseModel
 from .compliance import (
@@ -88,6 +88,7 @@ TABLES: tuple[type[BaseModel], ...] = (
     ConsumerPosition,
     ApiToken,
     StoreSecret,
+    UserCounter,
 )
 VIEWS: tuple[type[ViewModel], ...] = (JobAnalytics, UserStats)
 ALL_MODELS: tuple[type[BaseModel], ...] = TABLES + VIEWS
@@ -106,5 +107,5 @@ __all__ = [
     "SyncCounterDelta",
     "SyncOperation",
     "SyncStatus",
-    "TransactionKind", "Transfer", "User", "UserRole", "UserStats",
+    "TransactionKind", "Transfer", "User", "UserCounter", "UserRole", "UserStats",
 ]

@@ -6,13 +6,24 @@ user with enrollments, jobs posted, jobs completed as freelancer,
 applications, average rating and earnings. Earnings are a JSON object of
 currency -> minor units, because amounts in different currencies are never
 added together. The view SQL is dialect-specific and lives in the backends.
+
+``UserCounter`` is the same figures kept per user by triggers (migration
+0017), so ``user_stats`` reads one row instead of aggregating several tables.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from peewee import CharField, DateField, DecimalField, IntegerField, TextField
+from peewee import (
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    DateField,
+    DecimalField,
+    IntegerField,
+    TextField,
+)
 
 from .. import jsonutil
 from ..money import from_minor
@@ -63,4 +74,28 @@ class UserStats(ViewModel):
         return {currency: from_minor(int(minor)) for currency, minor in sorted(parsed.items())}
 
 
-__all__ = ["JobAnalytics", "UserStats", "ViewModel"]
+class UserCounter(BaseModel):
+    """One row per user with what ``UserStats`` aggregates, changed by triggers
+    in the same transaction as every insert, update and delete of the rows it
+    counts (users, enrollments, jobs, applications, reviews, release transfers,
+    wallet accounts). ``active`` mirrors ``users.deleted_at IS NULL``; the
+    average rating is ``rating_sum / reviews_received``; ``earnings`` is the
+    view's JSON object of currency -> minor units. Never written by the
+    package itself: ``azora-store doctor`` compares it with the view."""
+
+    user_id = IntegerField(primary_key=True)  # users.id; no FK: rows go with the user
+    active = BooleanField()
+    enrollments = IntegerField()
+    courses_completed = IntegerField()
+    jobs_posted = IntegerField()
+    jobs_completed = IntegerField()
+    applications = IntegerField()
+    reviews_received = IntegerField()
+    rating_sum = BigIntegerField()
+    earnings = TextField()
+
+    class Meta:
+        table_name = "user_counters"
+
+
+__all__ = ["JobAnalytics", "UserCounter", "UserStats", "ViewModel"]

@@ -1,0 +1,22 @@
+-- 0017_user_counters (PostgreSQL), down: the triggers and their functions go;
+-- the migration's frozen model drops the table.
+DROP TRIGGER IF EXISTS trg_user_counters_users ON users;
+DROP TRIGGER IF EXISTS trg_user_counters_users_update ON users;
+DROP TRIGGER IF EXISTS trg_user_counters_enrollments ON enrollments;
+DROP TRIGGER IF EXISTS trg_user_counters_enrollments_update ON enrollments;
+DROP TRIGGER IF EXISTS trg_user_counters_jobs ON jobs;
+DROP TRIGGER IF EXISTS trg_user_counters_jobs_update ON jobs;
+DROP TRIGGER IF EXISTS trg_user_counters_applications ON applications;
+DROP TRIGGER IF EXISTS trg_user_counters_applications_update ON applications;
+DROP TRIGGER IF EXISTS trg_user_counters_reviews ON reviews;
+DROP TRIGGER IF EXISTS trg_user_counters_reviews_update ON reviews;
+DROP TRIGGER IF EXISTS trg_user_counters_transfers ON transfers;
+DROP TRIGGER IF EXISTS trg_user_counters_accounts_delete ON accounts;
+DROP TRIGGER IF EXISTS trg_user_counters_accounts_update ON accounts;
+DROP FUNCTION IF EXISTS azora_count_user_users();
+DROP FUNCTION IF EXISTS azora_count_user_enrollments();
+DROP FUNCTION IF EXISTS azora_count_user_jobs();
+DROP FUNCTION IF EXISTS azora_count_user_applications();
+DROP FUNCTION IF EXISTS azora_count_user_reviews();
+DROP FUNCTION IF EXISTS azora_count_user_release();
+DROP FUNCTION IF EXISTS azora_count_user_account();

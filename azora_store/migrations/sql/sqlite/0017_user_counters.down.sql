@@ -1,0 +1,21 @@
+-- 0017_user_counters (SQLite), down: the triggers go; the migration's frozen
+-- model drops the table.
+DROP TRIGGER IF EXISTS trg_user_counters_users_insert;
+DROP TRIGGER IF EXISTS trg_user_counters_users_update;
+DROP TRIGGER IF EXISTS trg_user_counters_users_delete;
+DROP TRIGGER IF EXISTS trg_user_counters_enrollments_insert;
+DROP TRIGGER IF EXISTS trg_user_counters_enrollments_delete;
+DROP TRIGGER IF EXISTS trg_user_counters_enrollments_update;
+DROP TRIGGER IF EXISTS trg_user_counters_jobs_insert;
+DROP TRIGGER IF EXISTS trg_user_counters_jobs_delete;
+DROP TRIGGER IF EXISTS trg_user_counters_jobs_posted;
+DROP TRIGGER IF EXISTS trg_user_counters_jobs_completed;
+DROP TRIGGER IF EXISTS trg_user_counters_applications_insert;
+DROP TRIGGER IF EXISTS trg_user_counters_applications_delete;
+DROP TRIGGER IF EXISTS trg_user_counters_applications_update;
+DROP TRIGGER IF EXISTS trg_user_counters_reviews_insert;
+DROP TRIGGER IF EXISTS trg_user_counters_reviews_delete;
+DROP TRIGGER IF EXISTS trg_user_counters_reviews_update;
+DROP TRIGGER IF EXISTS trg_user_counters_transfers_insert;
+DROP TRIGGER IF EXISTS trg_user_counters_accounts_update;
+DROP TRIGGER IF EXISTS trg_user_counters_accounts_delete;
