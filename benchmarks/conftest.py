@@ -271,14 +271,18 @@ def measure(benchmark: Any, request: pytest.FixtureRequest) -> Callable[..., Non
     without its event) in one loop, and file both under ``name``."""
     rounds = request.config.getoption("--rounds")
 
-    def run(name: str, calls: list[Call], bases: list[Call], store: Any = None) -> None:
+    def run(name: str, calls: list[Call], bases: list[Call], store: Any = None,
+            cold: bool = False) -> None:
         store = store or request.getfixturevalue("store")
         benchmark.extra_info.update(query=name, backend=store.backend.name)
         # Every draw once (and at least 20 rounds) before timing, for both:
         # whichever ran a draw first would otherwise pay its cold page reads
-        # (at medium scale that was 4x on user_stats).
-        base_seconds = in_turns(benchmark, calls, bases, rounds,
-                                warmup_rounds=max(len(calls), 20))
+        # (at medium scale that was 4x on user_stats). ``cold``: draws that
+        # outnumber the rounds, each timed once, its pages as cold as chance
+        # leaves them (20 warm-up rounds only).
+        warmup = 20 if cold else max(len(calls), 20)
+        base_seconds = in_turns(benchmark, calls, bases, min(rounds, len(calls) - warmup)
+                                if cold else rounds, warmup_rounds=warmup)
         _RESULTS.append((name, store.backend.name, benchmark, base_seconds))
 
     return run
