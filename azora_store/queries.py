@@ -463,16 +463,19 @@ class Queries:
         by_budget = False  # sort the few jobs in the budget range (ix_jobs_listed_budget)
         ranged = request.min_budget is not None or request.max_budget is not None
         if request.status != JobStatus.OPEN:
-            # No cached numbers for the other statuses: bounded counts decide.
-            # The rarest skill (by its open postings, a proxy of its
-            # popularity) drives the walk of that status, unless the budget
-            # range holds fewer jobs than it has postings.
+            # No cached numbers for the other statuses: counts bounded by
+            # RANGE_SORT_CAP decide. The skill with the fewest postings in that
+            # status drives the walk, unless the budget range holds fewer jobs.
+            postings: dict[str, int] = {}
+            if len(request.skills) > 1:
+                postings = {skill: self._count_postings(skill, request.status)
+                            for skill in request.skills}
             if request.skills:
-                plan = self._rarest_skill(request)[0]
+                plan = min(request.skills, key=lambda skill: postings.get(skill, 0))
             if ranged:
                 in_range = self._count_in_range(request)
-                by_budget = in_range < RANGE_SORT_CAP and (
-                    not plan or in_range < self._count_postings(plan, request.status))
+                by_budget = in_range < RANGE_SORT_CAP and (not plan or in_range < (
+                    postings[plan] if postings else self._count_postings(plan, request.status)))
         elif request.skills:
             plan, count = self._rarest_skill(request)
             if count == 0 and self._stats_fresh():
