@@ -12,12 +12,12 @@ import pytest
 from azora_store.queries import kyc_lookup, search_jobs, user_stats
 from benchmarks.space import CLASSES, SpaceDraws
 
-DRAWS_PER_CLASS = 150
+DRAWS_PER_CLASS = 150  # at least; half the rounds when more (each draw timed ~twice)
 
 
 @pytest.fixture(scope="session")
-def space(store) -> SpaceDraws:
-    return SpaceDraws(store, DRAWS_PER_CLASS)
+def space(store, request) -> SpaceDraws:
+    return SpaceDraws(store, max(DRAWS_PER_CLASS, request.config.getoption("--rounds") // 2))
 
 
 @pytest.mark.parametrize("cls", CLASSES)
