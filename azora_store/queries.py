@@ -60,9 +60,10 @@ MAX_SKILLS = 5
 MAX_TEXT = 200
 STATS_TTL = 300.0  # seconds the plan numbers are reused
 BUDGET_INDEX_SHARE = 0.02  # use the budget index when the range holds at most this share
-# Sort the jobs of a budget range when fewer than this many (counted up to it);
-# else walk newest first, passing at most (page size x jobs of the status / this)
-# jobs per page: both bounded (e.g. 4,096 and 101 x 600k / 4,096 = 15k at large).
+# Sort the jobs of a budget range when fewer than this many (OPEN: by the cached
+# budgets; other statuses: counted in the index up to this many); else walk
+# newest first, passing at most (page size x jobs of the status / this) jobs
+# per page: both bounded (e.g. 4,096 and 101 x 600k / 4,096 = 15k at large).
 RANGE_SORT_CAP = 4_096
 TEXT_CHECK_BUDGET_US = 5_000.0  # drive text search from a skill if checking it costs less
 # Windows of ids over an unordered text index, in units of the backend's size:
@@ -480,15 +481,14 @@ class Queries:
             plan, count = self._rarest_skill(request)
             if count == 0 and self._stats_fresh():
                 return [], None  # a skill no open job has: nothing can match
-            by_budget = ranged and self._count_in_range(request) < min(RANGE_SORT_CAP, count)
+            by_budget = ranged and self._open_in_range(request) < min(RANGE_SORT_CAP, count)
             by_index = not by_budget and self._skills_by_index(request, plan, count)
-        elif ranged and (self._share_between(request.min_budget, request.max_budget)
-                         <= BUDGET_INDEX_SHARE):
-            by_budget = True
-        elif ranged and request.currency is not None:
-            # A range most jobs share, in a currency few have: the walk newest
-            # first could pass thousands of jobs per match.
-            by_budget = self._count_in_range(request) < RANGE_SORT_CAP
+        elif ranged:
+            # Sort the range's jobs when they are few (a currency few jobs
+            # have can make a wide range few); else walk newest first.
+            by_budget = (self._open_in_range(request) < RANGE_SORT_CAP or
+                         self._share_between(request.min_budget, request.max_budget)
+                         <= BUDGET_INDEX_SHARE)
         if by_budget:
             plan, by_index = "", False
         paged = after is not None
@@ -527,6 +527,12 @@ class Queries:
                f"{self.backend.index_hint('ix_jobs_listed_budget')} WHERE {where} "
                f"LIMIT {self.p}) AS c")
         return self.backend.fetch(sql, [*params, RANGE_SORT_CAP])[0][0]
+
+    def _open_in_range(self, request: SearchRequest) -> int:
+        """About how many open jobs are in the request's budget range and
+        currency (from the cached budgets)."""
+        share = self._share_between(request.min_budget, request.max_budget, request.currency)
+        return round(share * len(self._stats()[1]))
 
     def _count_postings(self, skill: str, status: str) -> int:
         """A skill's postings of jobs in a status other than OPEN, counted in
