@@ -596,7 +596,11 @@ class Queries:
             where, params = [f"s.skill = {p}", "s.open_created_at IS NOT NULL"], [plan]
             filters, extra = self._filters(request, "s", "s.job_id", skip_skill=plan)
         else:
-            source, key, ident = f"jobs AS j{plan}", "j.created_at", "j.id"
+            # Newest first through ix_jobs_listed, every filter checked in it:
+            # given a budget range, SQLite's planner may read the range from
+            # another index and visit and sort each row (30k at large: 30 ms).
+            hint = self.backend.index_hint("ix_jobs_listed")
+            source, key, ident = f"jobs AS j{hint}", "j.created_at", "j.id"
             where, params = [OPEN], []
             filters, extra = self._filters(request, "j", "j.id")
         where += filters
