@@ -311,8 +311,16 @@ class Backend(ABC):
         """
         if direction not in ("up", "down"):
             raise ValueError(f"direction must be 'up' or 'down', not {direction!r}")
-        path = MIGRATION_SQL / self.name / f"{name}.{direction}.sql"
-        return split_sql(path.read_text(encoding="utf-8"))
+        # A plugin backend (a subclass with a name of its own) runs the files of
+        # the dialect it derives from.
+        dialects = [getattr(cls, "name", None) for cls in type(self).__mro__]
+        for dialect in dict.fromkeys(d for d in dialects if isinstance(d, str)):
+            path = MIGRATION_SQL / dialect / f"{name}.{direction}.sql"
+            if path.exists():
+                return split_sql(path.read_text(encoding="utf-8"))
+        raise FileNotFoundError(f"no {direction} SQL of migration {name} for the "
+                                f"{self.name} backend (or the dialect it derives from) "
+                                f"under {MIGRATION_SQL}")
 
     @abstractmethod
     def updated_at_triggers(self, tables: Sequence[str]) -> list[str]:
