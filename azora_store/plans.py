@@ -15,6 +15,7 @@ from typing import Any
 from .errors import AzoraError
 
 BIG_TABLE_ROWS = 10_000  # a full scan of a table this large is worth a warning
+ABSENT_SKILL = "autocad training"  # no seeded job has it
 
 Statement = tuple[str, list[Any], bool]  # (sql, params, plan_each_time)
 
@@ -75,6 +76,13 @@ def _calls(store: Any) -> list[tuple[str, Callable[[], Any]]]:
         ("search_jobs(budget)", lambda: q.search_jobs(min_budget="100", max_budget="150")),
         ("search_jobs(text)", lambda: q.search_jobs(text=s["word"])),
         ("search_jobs(text+skill)", lambda: q.search_jobs(text=s["word"], skills=[s["skill"]])),
+        # The worst cases of the other statuses: a skill no job has (it used to
+        # walk every job of the status) and a narrow budget range.
+        *((f"search_jobs({status} + absent skill)",
+           lambda status=status: q.search_jobs(skills=[ABSENT_SKILL], status=status))
+          for status in ("IN_PROGRESS", "COMPLETED", "CANCELLED")),
+        ("search_jobs(COMPLETED + budget)",
+         lambda: q.search_jobs(status="COMPLETED", min_budget="100", max_budget="101")),
         ("user_stats", lambda: q.user_stats(s["user"])),
         ("sync_status", lambda: store.sync.status()),
         ("kyc_lookup(user)", lambda: q.kyc_lookup(user_id=s["kyc_user"])),

@@ -59,6 +59,11 @@ MAX_SKILLS = 5
 MAX_TEXT = 200
 STATS_TTL = 300.0  # seconds the plan numbers are reused
 BUDGET_INDEX_SHARE = 0.02  # use the budget index when the range holds at most this share
+# Sort the jobs of a budget range when fewer than this many (OPEN: by the cached
+# budgets; other statuses: counted in the index up to this many); else walk
+# newest first, passing at most (page size x jobs of the status / this) jobs
+# per page: both bounded (e.g. 4,096 and 101 x 600k / 4,096 = 15k at large).
+RANGE_SORT_CAP = 4_096
 TEXT_CHECK_BUDGET_US = 5_000.0  # drive text search from a skill if checking it costs less
 # Windows of ids over an unordered text index, in units of the backend's size:
 # the newest two; then as many as the density seen so far says the rows still
@@ -428,20 +433,40 @@ class Queries:
         """Newest first by (created_at, id); the plan depends on the filters."""
         plan = ""  # the driving skill, or the index hint
         by_index = False  # the text index intersects the skills
+        by_budget = False  # sort the few jobs in the budget range (ix_jobs_listed_budget)
+        ranged = request.min_budget is not None or request.max_budget is not None
         if request.status != JobStatus.OPEN:
-            pass
+            # No cached numbers for the other statuses: counts bounded by
+            # RANGE_SORT_CAP decide. The skill with the fewest postings in that
+            # status drives the walk, unless the budget range holds fewer jobs.
+            postings: dict[str, int] = {}
+            if len(request.skills) > 1:
+                postings = {skill: self._count_postings(skill, request.status)
+                            for skill in request.skills}
+            if request.skills:
+                plan = min(request.skills, key=lambda skill: postings.get(skill, 0))
+            if ranged:
+                in_range = self._count_in_range(request)
+                by_budget = in_range < RANGE_SORT_CAP and (not plan or in_range < (
+                    postings[plan] if postings else self._count_postings(plan, request.status)))
         elif request.skills:
             plan, count = self._rarest_skill(request)
             if count == 0 and self._stats_fresh():
                 return [], None  # a skill no open job has: nothing can match
-            by_index = self._skills_by_index(request, plan, count)
-        elif ((request.min_budget is not None or request.max_budget is not None)
-              and (self._share_between(request.min_budget, request.max_budget)
-                   <= BUDGET_INDEX_SHARE)):
-            plan = self.backend.index_hint("ix_jobs_open_budget")
+            by_budget = ranged and self._open_in_range(request) < min(RANGE_SORT_CAP, count)
+            by_index = not by_budget and self._skills_by_index(request, plan, count)
+        elif ranged:
+            # Sort the range's jobs when they are few (a currency few jobs
+            # have can make a wide range few); else walk newest first.
+            by_budget = (self._open_in_range(request) < RANGE_SORT_CAP or
+                         self._share_between(request.min_budget, request.max_budget)
+                         <= BUDGET_INDEX_SHARE)
+        if by_budget:
+            plan, by_index = "", False
         paged = after is not None
-        sql, params = self._statement(("listing", request, plan, paged, by_index),
-                                      lambda: self._listing_sql(request, plan, paged, by_index))
+        sql, params = self._statement(
+            ("listing", request, plan, paged, by_index, by_budget),
+            lambda: self._listing_sql(request, plan, paged, by_index, by_budget))
         rows = self.backend.fetch(sql, [*params, *(after or ()), request.limit + 1], True)
         return self._page(rows, request.limit, lambda r: [_key_time(r[8]), r[0]])
 
@@ -464,14 +489,73 @@ class Queries:
         return (expected * self.backend.skill_match_cost_us
                 < probes * self.backend.skill_probe_cost_us)
 
-    def _listing_sql(self, request: SearchRequest, plan: str, paged: bool,
-                     by_index: bool = False) -> tuple[str, list[Any]]:
-        """The listing's statement and its parameters but the cursor's and the
-        LIMIT: driven by the text index's intersection of the skills
-        (``by_index``), by the skill ``plan`` names, or with the index hint it is."""
+    def _count_in_range(self, request: SearchRequest) -> int:
+        """The jobs of the request's status, currency and budget range, counted
+        in ``ix_jobs_listed_budget`` up to ``RANGE_SORT_CAP``. Fewer: sorting
+        them is bounded. That many: at least one job in ``RANGE_SORT_CAP`` of
+        the status is in range, which bounds the walk newest first."""
+        where, params = self._range_where(request)
+        sql = (f"SELECT COUNT(*) FROM (SELECT 1 FROM jobs AS j"
+               f"{self.backend.index_hint('ix_jobs_listed_budget')} WHERE {where} "
+               f"LIMIT {self.p}) AS c")
+        return self.backend.fetch(sql, [*params, RANGE_SORT_CAP])[0][0]
+
+    def _open_in_range(self, request: SearchRequest) -> int:
+        """About how many open jobs are in the request's budget range and
+        currency (from the cached budgets)."""
+        share = self._share_between(request.min_budget, request.max_budget, request.currency)
+        return round(share * len(self._stats()[1]))
+
+    def _count_postings(self, skill: str, status: str) -> int:
+        """A skill's postings of jobs in a status other than OPEN, counted in
+        ``ix_job_skills_status`` up to ``RANGE_SORT_CAP``."""
         p = self.p
-        if request.status != JobStatus.OPEN:
-            source, key, ident = "jobs AS j", "j.created_at", "j.id"
+        sql = (f"SELECT COUNT(*) FROM (SELECT 1 FROM job_skills AS s WHERE s.skill = {p} "
+               f"AND s.job_status = {p} LIMIT {p}) AS c")
+        return self.backend.fetch(sql, [skill, status, RANGE_SORT_CAP])[0][0]
+
+    def _range_where(self, request: SearchRequest) -> tuple[str, list[Any]]:
+        """Status, currency and budget range as ``ix_jobs_listed_budget`` seeks
+        them (every currency listed when none is asked for, one seek each)."""
+        p = self.p
+        where, params = [f"j.status = {p}", "j.deleted_at IS NULL"], [request.status]
+        if request.currency is None:  # constants: the statement is the same for all
+            where.append(f"j.currency IN ({', '.join(p for _ in CURRENCIES)})")
+            params += CURRENCIES
+        else:
+            where.append(f"j.currency = {p}")
+            params.append(request.currency)
+        if request.min_budget is not None:
+            where.append(f"j.budget_minor >= {p}")
+            params.append(request.min_budget)
+        if request.max_budget is not None:
+            where.append(f"j.budget_minor <= {p}")
+            params.append(request.max_budget)
+        return " AND ".join(where), params
+
+    def _listing_sql(self, request: SearchRequest, plan: str, paged: bool,
+                     by_index: bool = False, by_budget: bool = False
+                     ) -> tuple[str, list[Any]]:
+        """The listing's statement and its parameters but the cursor's and the
+        LIMIT: the few jobs in a budget range (``by_budget``), driven by the text
+        index's intersection of the skills (``by_index``), by the skill ``plan``
+        names, or with the index hint it is."""
+        p = self.p
+        if by_budget:
+            hint = self.backend.index_hint("ix_jobs_listed_budget")
+            source, key, ident = f"jobs AS j{hint}", "j.created_at", "j.id"
+            range_where, params = self._range_where(request)
+            where = [range_where]
+            filters, extra = self._filters(
+                replace(request, min_budget=None, max_budget=None, currency=None), "j", "j.id")
+        elif request.status != JobStatus.OPEN and plan:
+            # The skill's postings of jobs in that status (ix_job_skills_status).
+            source, key, ident = "job_skills AS s", "s.job_created_at", "s.job_id"
+            where, params = [f"s.skill = {p}", f"s.job_status = {p}"], [plan, request.status]
+            filters, extra = self._filters(request, "s", "s.job_id", skip_skill=plan)
+        elif request.status != JobStatus.OPEN:
+            hint = self.backend.index_hint("ix_jobs_listed")
+            source, key, ident = f"jobs AS j{hint}", "j.created_at", "j.id"
             where, params = [f"j.status = {p}", "j.deleted_at IS NULL"], [request.status]
             filters, extra = self._filters(request, "j", "j.id")
         elif by_index:
@@ -484,7 +568,11 @@ class Queries:
             where, params = [f"s.skill = {p}", "s.open_created_at IS NOT NULL"], [plan]
             filters, extra = self._filters(request, "s", "s.job_id", skip_skill=plan)
         else:
-            source, key, ident = f"jobs AS j{plan}", "j.created_at", "j.id"
+            # Newest first through ix_jobs_listed, every filter checked in it:
+            # given a budget range, SQLite's planner may read the range from
+            # another index and visit and sort each row (30k at large: 30 ms).
+            hint = self.backend.index_hint("ix_jobs_listed")
+            source, key, ident = f"jobs AS j{hint}", "j.created_at", "j.id"
             where, params = [OPEN], []
             filters, extra = self._filters(request, "j", "j.id")
         where += filters

@@ -451,10 +451,13 @@ class Seeder:
         def chunks() -> Iterator[list[tuple]]:
             rows: list[tuple] = []
             for i, skills in enumerate(jobs["skills"]):
-                is_open = jobs["status"][i] == "OPEN" and not jobs["deleted"][i]
-                opened = jobs["stamps"][i] if is_open else None
+                status, stamp = jobs["status"][i], jobs["stamps"][i]
+                listed = None if jobs["deleted"][i] else status
+                opened = stamp if listed == "OPEN" else None
+                other = None if listed == "OPEN" else listed  # see JobSkill.job_status
                 budget, currency = jobs["budget"][i], jobs["currency"][i]
-                rows.extend((i + 1, SKILLS[s], opened, budget, currency) for s in skills)
+                rows.extend((i + 1, SKILLS[s], opened, budget, currency, other, stamp)
+                            for s in skills)
                 if len(rows) >= CHUNK:
                     yield rows
                     rows = []
@@ -462,7 +465,7 @@ class Seeder:
                 yield rows
 
         self._load("job_skills", ("job_id", "skill", "open_created_at", "budget_minor",
-                                  "currency"), chunks(), total)
+                                  "currency", "job_status", "job_created_at"), chunks(), total)
 
     def _draw_applicants(self) -> None:
         """Every job's applicants in order, the hired freelancer first and then

@@ -58,3 +58,18 @@ def test_each_round_runs_a_call_and_another_draws_base_taking_turns_first(benchm
                    "call0", "base1", "base2", "call1", "call2", "base0", "base1", "call0"]
     assert len(benchmark.stats.stats.data) == len(base_seconds) == 4  # warm-up dropped
     assert all(seconds > 0 for seconds in base_seconds)
+
+
+def test_the_max_is_kept_and_gated_per_class():
+    """Each search class of the whole space is its own figure: the worst class
+    breaches though the mix would not, and a max limit applies to the slowest call."""
+    worst = Figures.from_seconds("search/space/status-completed", "sqlite",
+                                 [0.001] * 99 + [0.060])
+    assert worst.max == 60.0
+    found = breaches([worst], "large")
+    assert any("search/space/status-completed: max 60.000 ms is above the 50.0 ms" in line
+               for line in found)
+    assert "max ms" in table([worst])
+    for backend in ("sqlite", "postgresql"):
+        limits = limits_for("search/space/mix", load_thresholds("large", backend))
+        assert limits["p99"] <= 8.0 and limits["max"] <= 50.0

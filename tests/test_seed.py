@@ -116,7 +116,10 @@ def test_seeded_data_keeps_every_invariant(seeded, seeded_key, backend) -> None:
         assert _rows(store, "SELECT COUNT(*) FROM job_skills AS s JOIN jobs AS j ON "
                             "j.id = s.job_id WHERE (s.open_created_at IS NOT NULL) <> "
                             "(j.status = 'OPEN' AND j.deleted_at IS NULL) OR "
-                            "s.budget_minor <> j.budget_minor")[0][0] == 0
+                            "s.budget_minor <> j.budget_minor OR s.job_created_at <> "
+                            "j.created_at OR s.job_status IS DISTINCT FROM (CASE WHEN "
+                            "j.status <> 'OPEN' AND j.deleted_at IS NULL THEN j.status END)"
+                            )[0][0] == 0
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])

@@ -117,7 +117,14 @@ class Job(BaseModel):
         ]
 
 
-Job.add_index(ModelIndex(Job, (Job.status, Job.created_at), name="ix_jobs_status_created"))
+# Jobs by status: newest first, or by currency and budget range (migration
+# 0016; the first replaced ix_jobs_status_created). Both hold every column the
+# search reads, deleted_at included: SQLite reads the table for a column that
+# only a partial index's WHERE mentions.
+Job.add_index(ModelIndex(Job, (Job.status, Job.created_at, Job.id, Job.budget, Job.currency,
+                               Job.deleted_at), name="ix_jobs_listed"))
+Job.add_index(ModelIndex(Job, (Job.status, Job.currency, Job.budget, Job.created_at, Job.id,
+                               Job.deleted_at), name="ix_jobs_listed_budget"))
 # Search over OPEN jobs: newest first, or by budget range; both covering.
 _OPEN = (Job.status == JobStatus.OPEN) & Job.deleted_at.is_null()
 Job.add_index(ModelIndex(Job, (Job.created_at, Job.id, Job.budget, Job.currency),
@@ -137,13 +144,19 @@ class JobSkill(BaseModel):
     Each row also carries a copy of what search filters on, kept by database
     triggers from its job: ``open_created_at`` (the job's creation time while it
     is OPEN and not deleted, else NULL), ``budget`` and ``currency``. So a skill
-    filter walks one covering index newest-first and never visits ``jobs``."""
+    filter walks one covering index newest-first and never visits ``jobs``.
+    Since migration 0016 the same holds for the other statuses: ``job_status``
+    is the job's status while it is neither OPEN nor deleted (else NULL) and
+    ``job_created_at`` its creation time, so a rare skill drives the walk
+    whatever the status asked for."""
 
     job = ForeignKey(Job, on_delete="CASCADE", backref="skills", index=False)
     skill = SkillField()
     open_created_at = DateTimeField(null=True)
     budget = MoneyField(null=True)
     currency = EnumField(Currency, null=True)
+    job_status = EnumField(JobStatus, null=True)
+    job_created_at = DateTimeField(null=True)
 
     class Meta:
         table_name = "job_skills"
@@ -157,6 +170,12 @@ JobSkill.add_index(ModelIndex(JobSkill, (JobSkill.skill, JobSkill.open_created_a
                                          JobSkill.budget, JobSkill.currency),
                               name="ix_job_skills_open",
                               where=JobSkill.open_created_at.is_null(False)))
+# The postings of jobs in the other statuses, per skill and status, newest first.
+JobSkill.add_index(ModelIndex(JobSkill, (JobSkill.skill, JobSkill.job_status,
+                                         JobSkill.job_created_at, JobSkill.job,
+                                         JobSkill.budget, JobSkill.currency),
+                              name="ix_job_skills_status",
+                              where=JobSkill.job_status.is_null(False)))
 
 
 class Application(BaseModel):
