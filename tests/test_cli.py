@@ -14,8 +14,11 @@ from click.testing import CliRunner
 
 from azora_store.cli import cli
 
-MIGRATIONS = len(list((Path(__file__).resolve().parents[1] / "azora_store" / "migrations")
-                      .glob("0*.py")))
+MIGRATION_NAMES = sorted(path.stem for path in (
+    Path(__file__).resolve().parents[1] / "azora_store" / "migrations").glob("0*.py"))
+MIGRATIONS = len(MIGRATION_NAMES)
+#: What ``migrate down --to 0005_job_search`` reverts: every later migration.
+AFTER_0005 = sum(name > "0005_job_search" for name in MIGRATION_NAMES)
 
 
 def all_commands(group: click.Group = cli, prefix: str = "") -> list[tuple[str, click.Command]]:
@@ -157,12 +160,12 @@ def test_down_that_drops_tables_lists_them_and_refuses_without_a_terminal(
 def test_down_with_yes_drops_without_asking_and_a_plain_revert_never_asks(
         empty_url: str) -> None:
     _with_a_token_and_a_user(empty_url)
-    result = CliRunner().invoke(cli, ["migrate", "down", "--db", empty_url])  # 0014: no table
+    result = CliRunner().invoke(cli, ["migrate", "down", "--db", empty_url])  # the newest: no table
     assert result.exit_code == 0 and "reverted 1 migration(s)" in result.output
     result = CliRunner().invoke(cli, ["migrate", "down", "--to", "0005_job_search", "--yes",
                                       "--db", empty_url])
     assert result.exit_code == 0, result.output
-    assert _applied(empty_url) == MIGRATIONS - 7  # 0006 .. 0014 reverted
+    assert _applied(empty_url) == MIGRATIONS - AFTER_0005
 
 
 def test_a_revert_confirmed_for_another_plan_reverts_nothing(store) -> None:
@@ -202,8 +205,8 @@ def test_down_asks_on_a_terminal_and_keeps_everything_unless_told_yes(empty_url:
     assert _applied(empty_url) == MIGRATIONS
     accepted = _down_on_a_terminal(empty_url, "y")
     assert accepted.returncode == 0, accepted
-    assert "reverted 7 migration(s)" in accepted.stdout
-    assert _applied(empty_url) == MIGRATIONS - 7
+    assert f"reverted {AFTER_0005} migration(s)" in accepted.stdout
+    assert _applied(empty_url) == MIGRATIONS - AFTER_0005
 
 
 # -- read-only commands never create a database (item 8) -----------------------------------

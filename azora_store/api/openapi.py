@@ -18,9 +18,14 @@ from ..models.marketplace import JobStatus
 from ..money import CURRENCIES
 from ..queries import MAX_LIMIT, MAX_TEXT
 from ..queries import MAX_SKILLS as MAX_SEARCH_SKILLS
+from ..sync.deadletters import DEFAULT_LIMIT as DEFAULT_FAILED_LIMIT
+from ..sync.deadletters import MAX_ERROR_FILTER
+from ..sync.deadletters import MAX_LIMIT as MAX_FAILED_LIMIT
 from .spec import Body, Field, Integer, List, Money, Param, Query, Text, enum_of
 
 ID = Integer(description="A positive 32-bit id.")
+#: Event ids in query strings: up to 12 digits, what ``Integer.parse_query`` reads.
+MAX_EVENT_ID = 999_999_999_999
 
 SEARCH_QUERY = Query({
     "text": Param(Text(max_length=MAX_TEXT),
@@ -39,6 +44,16 @@ SEARCH_QUERY = Query({
     "limit": Param(Integer(1, MAX_LIMIT), default=20, description="Page size."),
     "cursor": Param(Text(max_length=1000),
                     description="`next_cursor` of the previous page of the same search."),
+})
+
+FAILED_QUERY = Query({
+    "service": Param(Text(min_length=1, max_length=64), description="Only this service's events."),
+    "error": Param(Text(min_length=1, max_length=MAX_ERROR_FILTER),
+                   description="Only events whose last error contains this text (any case)."),
+    "limit": Param(Integer(1, MAX_FAILED_LIMIT), default=DEFAULT_FAILED_LIMIT,
+                   description="Page size."),
+    "before": Param(Integer(1, MAX_EVENT_ID),
+                    description="`next_before` of the previous page: events with a smaller id."),
 })
 
 JOB_BODY = Body({
@@ -113,6 +128,9 @@ ROUTES: tuple[Route, ...] = (
           "UserStats", path_params={"id": ID}),
     Route("GET", "/api/sync/status", "syncStatus", "Outbox counts per status and service",
           "read", "SyncStatus"),
+    Route("GET", "/api/sync/failed", "syncFailed",
+          "Dead-lettered (FAILED) outbox events, newest first (keyset pages)", "read",
+          "FailedPage", query=FAILED_QUERY),
     Route("GET", "/api/kyc/{user_id}", "kycLookup",
           "A user's KYC record, document number masked", "compliance", "KycRecord",
           path_params={"user_id": ID}),
@@ -179,6 +197,14 @@ SCHEMAS: dict[str, Any] = {
                                               "additionalProperties": _COUNT}},
         "total": _COUNT, "oldest_pending_at": _nullable(_TIME),
         "oldest_pending_age_seconds": _nullable({"type": "number", "minimum": 0})}),
+    "FailedEvent": _object({
+        "id": _INT, "service": _STRING, "entity_type": _STRING, "entity_id": _STRING,
+        "ordering_key": _STRING, "attempts": _COUNT, "max_attempts": _INT,
+        "last_error": _nullable(_STRING), "failed_at": _TIME, "created_at": _TIME}),
+    "FailedPage": _object({
+        "items": {"type": "array", "items": {"$ref": "#/components/schemas/FailedEvent"}},
+        "next_before": _nullable({**_INT, "description": "Pass as `before` for the next "
+                                                        "page; null on the last page"})}),
     "KycRecord": _object({
         "user_id": _INT, "status": _STRING, "risk_level": _nullable(_STRING),
         "document_type": _STRING,

@@ -126,6 +126,15 @@ class SyncStatus(Resource):
         send(resp, self.api.state.store.sync.status().to_json())
 
 
+class SyncFailed(Resource):
+    path = "/api/sync/failed"
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        a = req.context.args
+        send(resp, self.api.state.store.sync.failed(a["service"], a["error"], a["limit"],
+                                                    a["before"]).to_json())
+
+
 class Kyc(Resource):
     path = "/api/kyc/{user_id}"
 
@@ -151,4 +160,4 @@ class OpenApi(Resource):
 
 
 RESOURCES: tuple[type[Resource], ...] = (Health, Jobs, Job, Applications, UserStats, SyncStatus,
-                                         Kyc, Metrics, OpenApi)
+                                         SyncFailed, Kyc, Metrics, OpenApi)

@@ -97,6 +97,12 @@ for _index in (
     # Blocked events waiting for their key's head (unblock, sweep).
     ModelIndex(ServiceSync, (ServiceSync.ordering_key, ServiceSync.id),
                name="ix_service_sync_blocked", where=BLOCKED),
+    # Dead letters newest first, all or one service's (sync failed, migration 0020).
+    ModelIndex(ServiceSync, (ServiceSync.id,), name="ix_service_sync_failed",
+               where=ServiceSync.status == SyncStatus.FAILED),
+    ModelIndex(ServiceSync, (ServiceSync.service, ServiceSync.id),
+               name="ix_service_sync_failed_service",
+               where=ServiceSync.status == SyncStatus.FAILED),
 ):
     ServiceSync.add_index(_index)
 
