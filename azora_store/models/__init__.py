@@ -54,6 +54,7 @@ from .sync import (
     SyncCounterDelta,
     SyncOperation,
     SyncStatus,
+    SyncThroughput,
 )
 from .users import User, UserRole
 
@@ -83,6 +84,7 @@ TABLES: tuple[type[BaseModel], ...] = (
     SyncCounterDelta,
     ConsumedEvent,
     ApiToken,
+    SyncThroughput,
 )
 VIEWS: tuple[type[ViewModel], ...] = (JobAnalytics, UserStats)
 ALL_MODELS: tuple[type[BaseModel], ...] = TABLES + VIEWS
@@ -97,6 +99,6 @@ __all__ = [
     "KYCStatus", "KYCVerification", "LedgerTransaction", "Milestone", "MilestoneStatus",
     "Review", "RiskLevel", "SecurityEvent", "ServiceSync", "Severity", "SkillLevel",
     "SkillVerification", "StateTransition", "SyncCounter", "SyncCounterDelta", "SyncOperation",
-    "SyncStatus",
+    "SyncStatus", "SyncThroughput",
     "TransactionKind", "Transfer", "User", "UserRole", "UserStats",
 ]

@@ -155,6 +155,18 @@ class SyncCounterDelta(BaseModel):
         primary_key = False
 
 
+class SyncThroughput(BaseModel):
+    """Events completed per minute (naive UTC, truncated to the minute), added by
+    each worker at housekeeping and kept for two hours: the dashboard's chart
+    reads 60 rows, never the outbox."""
+
+    minute = DateTimeField(primary_key=True)
+    completed = BigIntegerField()
+
+    class Meta:
+        table_name = "sync_throughput"
+
+
 class ConsumedEvent(BaseModel):
     """Written by a handler in the same transaction as its effect: a repeated
     delivery finds the row and does nothing."""
@@ -169,4 +181,4 @@ class ConsumedEvent(BaseModel):
 
 
 __all__ = ["ConsumedEvent", "EventLog", "ServiceSync", "SyncCounter", "SyncCounterDelta",
-           "SyncOperation", "SyncStatus"]
+           "SyncOperation", "SyncStatus", "SyncThroughput"]

@@ -25,6 +25,7 @@ from ..models.sync import SyncOperation, SyncStatus
 from .deadletters import DEFAULT_LIMIT as DEFAULT_FAILED_LIMIT
 from .deadletters import DeadLetters, FailedPage
 from .statements import OutboxStatements
+from .throughput import Throughput
 
 DEFAULT_MAX_ATTEMPTS = 3
 FOLD_WHEN_READING = 500  # unfolded delta rows that make status() fold afterwards
@@ -410,6 +411,11 @@ class Outbox:
         """A real COUNT(*) per (service, status): for tests and audits only."""
         return {(service, status): count for service, status, count in
                 self.sql.rows(self.sql.count_sql)}
+
+    @cached_property
+    def throughput(self) -> Throughput:
+        """Completed events per minute, kept by workers (the dashboard's chart)."""
+        return Throughput(self.store)
 
     @cached_property
     def dead_letters(self) -> DeadLetters:
