@@ -23,6 +23,8 @@ EXTRAS: dict[str, str] = {
     "gunicorn": "server",
     "prometheus_client": "server",
     "numpy": "seed",
+    "matplotlib": "plots",
+    "playwright": "browser",
     "pytest": "dev",
     "pytest_benchmark": "dev",
 }
