@@ -267,6 +267,8 @@ EXTRA_COMMANDS = [
     (("pytest_benchmark",), ["bench", "--db", "sqlite:///{db}"],
      "azora-store bench needs pytest_benchmark", "dev"),
     (("numpy",), ["seed", "--scale", "tiny"], "azora-store seed needs numpy", "seed"),
+    (("matplotlib",), ["bench", "--db", "sqlite:///{db}", "--plot", "{db}-plots"],
+     "azora-store bench --plot needs matplotlib", "plots"),
 ]
 
 

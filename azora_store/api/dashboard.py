@@ -466,7 +466,7 @@ section{background:#fff;border-radius:8px;padding:.8em 1.2em;margin-bottom:1em}
 h2{font-size:1.05em;margin:.2em 0 .6em}
 table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:.3em .5em;border-bottom:1px solid #e3e6ea;vertical-align:top}
-#counts td,#counts tfoot th{text-align:right}
+#counts td,#counts thead th+th{text-align:right}
 td.err{font-family:ui-monospace,monospace;font-size:12px;color:#8a1c1c;max-width:420px;
 overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .inline{display:inline}
