@@ -311,8 +311,16 @@ class Backend(ABC):
         """
         if direction not in ("up", "down"):
             raise ValueError(f"direction must be 'up' or 'down', not {direction!r}")
-        path = MIGRATION_SQL / self.name / f"{name}.{direction}.sql"
-        return split_sql(path.read_text(encoding="utf-8"))
+        file_name = f"{name}.{direction}.sql"
+        # A plugin backend that subclasses a built-in one speaks its dialect:
+        # the nearest class in its MRO with a directory of SQL files supplies it.
+        for cls in type(self).__mro__:
+            dialect = cls.__dict__.get("name")
+            if isinstance(dialect, str) and (MIGRATION_SQL / dialect / file_name).is_file():
+                return split_sql((MIGRATION_SQL / dialect / file_name).read_text(
+                    encoding="utf-8"))
+        raise FileNotFoundError(f"no frozen SQL {file_name} for backend {self.name!r} "
+                                f"(looked in {MIGRATION_SQL}/<dialect>/)")
 
     @abstractmethod
     def updated_at_triggers(self, tables: Sequence[str]) -> list[str]:
