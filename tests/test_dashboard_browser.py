@@ -165,13 +165,21 @@ def test_a_forged_form_without_the_csrf_token_is_refused(browser, world, site) -
 def test_discard_with_a_reason_and_run_now(browser, world, site) -> None:
     context, page = sign_in(browser, site, world.operator)
     target = world.failed[4]
+    # The page's script runs under its Content-Security-Policy: select all, then none.
+    page.click("#pick-all")
+    assert page.eval_on_selector_all("input.pick", "boxes => boxes.every(b => b.checked)")
+    page.click("#pick-all")
+    assert page.eval_on_selector_all("input.pick", "boxes => !boxes.some(b => b.checked)")
     page.check(f"tr[data-id='{target}'] input.pick")
-    page.on("dialog", lambda dialog: dialog.accept())
-    page.click("#discard-selected")  # no reason yet: the page asks for one
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
+    page.click("#discard-selected")  # no reason yet: the script asks for one, nothing sent
     assert page.locator(f"tr[data-id='{target}']").count() == 1
+    assert page.locator("#problem").count() == 0 and dialogs == []
     page.fill("#reason", "customer deleted upstream")
     page.click("#discard-selected")
     page.wait_for_selector("#notice")
+    assert dialogs == ["Discard the selected events for good?"]
     assert page.text_content("#notice") == "1 event(s) discarded"
     assert page.locator(f"tr[data-id='{target}']").count() == 0
     kind, details = sql(world.store, "SELECT event_type, details FROM security_events "
