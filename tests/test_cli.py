@@ -52,7 +52,7 @@ def test_init_status_down_doctor(empty_url: str) -> None:
     result = runner.invoke(cli, ["migrate", "status", "--db", empty_url])
     assert result.exit_code == 0 and result.output.count("[x]") == MIGRATIONS
 
-    result = runner.invoke(cli, ["migrate", "down", "--db", empty_url])
+    result = runner.invoke(cli, ["migrate", "down", "--yes", "--db", empty_url])
     assert result.exit_code == 0, result.output
     result = runner.invoke(cli, ["migrate", "status", "--db", empty_url])
     assert result.exit_code == 1 and "pending" in result.output
@@ -160,7 +160,10 @@ def test_down_that_drops_tables_lists_them_and_refuses_without_a_terminal(
 def test_down_with_yes_drops_without_asking_and_a_plain_revert_never_asks(
         empty_url: str) -> None:
     _with_a_token_and_a_user(empty_url)
-    result = CliRunner().invoke(cli, ["migrate", "down", "--db", empty_url])  # the newest: no table
+    # 0021 drops sync_throughput; 0020 (indexes only) drops no table: never asks.
+    result = CliRunner().invoke(cli, ["migrate", "down", "--yes", "--db", empty_url])
+    assert result.exit_code == 0 and "reverted 1 migration(s)" in result.output
+    result = CliRunner().invoke(cli, ["migrate", "down", "--db", empty_url])
     assert result.exit_code == 0 and "reverted 1 migration(s)" in result.output
     result = CliRunner().invoke(cli, ["migrate", "down", "--to", "0005_job_search", "--yes",
                                       "--db", empty_url])
@@ -201,7 +204,8 @@ def test_down_asks_on_a_terminal_and_keeps_everything_unless_told_yes(empty_url:
     refused = _down_on_a_terminal(empty_url, "n")
     assert refused.returncode == 1 and "Aborted" in refused.stderr, refused
     assert "drops table api_tokens: 1 row" in refused.stderr
-    assert "Drop 1 table(s) holding 1 row" in refused.stderr
+    assert "drops table sync_throughput: 0 rows" in refused.stderr
+    assert "Drop 2 table(s) holding 1 row" in refused.stderr
     assert _applied(empty_url) == MIGRATIONS
     accepted = _down_on_a_terminal(empty_url, "y")
     assert accepted.returncode == 0, accepted
