@@ -21,7 +21,7 @@ from typing import Any
 from ..clock import utcnow
 from ..errors import NotFound, ValidationError
 from ..models.compliance import Severity
-from .deadletters import MAX_ID, like_pattern
+from .deadletters import MAX_ID
 from .statements import UNFINISHED
 
 MAX_IDS = 500  # ids per action
@@ -216,4 +216,4 @@ class Operations:
                 for r in rows]
 
 
-__all__ = ["Actor", "BlockedKey", "DelayedEvent", "Operations", "check_ids", "like_pattern"]
+__all__ = ["Actor", "BlockedKey", "DelayedEvent", "Operations", "check_ids"]
