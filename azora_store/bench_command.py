@@ -19,10 +19,13 @@ SUITE = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 def pytest_arguments(scale: str, backend: str, url: str | None, json_path: str | None,
-                     rounds: int, seed: int, select: str | None) -> list[str]:
+                     rounds: int, seed: int, select: str | None,
+                     plot_dir: str | None = None) -> list[str]:
     """The pytest command line that runs the suite as asked."""
     args = [str(SUITE), "-p", "no:cacheprovider", "-q", "--benchmark-sort=name",
             "--scale", scale, "--seed", str(seed), "--rounds", str(rounds)]
+    if plot_dir:
+        args += ["--bench-plot", plot_dir]
     if url is not None:
         backend = backend_class(DatabaseURL.parse(url).scheme).name  # a URL names its backend
         args += ["--db", url]
@@ -48,8 +51,12 @@ def pytest_arguments(scale: str, backend: str, url: str | None, json_path: str |
               help="Timed calls per benchmark.")
 @click.option("--seed", type=int, default=42, show_default=True, help="Seed of the dataset.")
 @click.option("-k", "select", help="Only benchmarks matching this pytest -k expression.")
+@click.option("--plot", "plot_dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Also write PNG latency distributions per query and backend (the raw "
+                   "driver beside the package, p50/p95/p99 marked) and the timings to DIR "
+                   "(needs the plots extra).")
 def bench_command(scale: str, backend: str, url: str | None, json_path: str | None,
-                  rounds: int, seed: int, select: str | None) -> None:
+                  rounds: int, seed: int, select: str | None, plot_dir: str | None) -> None:
     """Measure the four target queries (p50/p95/p99, and the raw driver's p50
     for the same SQL) and check benchmarks/thresholds.toml.
 
@@ -60,9 +67,12 @@ def bench_command(scale: str, backend: str, url: str | None, json_path: str | No
     Example:
       azora-store bench --scale small --json bench.json
       azora-store bench --db sqlite:///large.db --scale large -k search
+      azora-store bench --scale medium --plot docs/img/bench
     """
     check(("pytest", "pytest_benchmark") + (("numpy",) if url is None else ()),
           "azora-store bench")
+    if plot_dir:
+        check(("matplotlib",), "azora-store bench --plot")
     if not SUITE.is_dir():
         raise click.ClickException(f"no benchmark suite at {SUITE}: bench runs from a source "
                                    "checkout (git clone, then pip install -e '.[dev]')")
@@ -71,7 +81,7 @@ def bench_command(scale: str, backend: str, url: str | None, json_path: str | No
 
         with open_store(url, create=False) as store:
             store.backend.fetch("SELECT 1", ())
-    args = pytest_arguments(scale, backend, url, json_path, rounds, seed, select)
+    args = pytest_arguments(scale, backend, url, json_path, rounds, seed, select, plot_dir)
     sys.exit(run_until_done([sys.executable, "-m", "pytest", *args]))
 
 

@@ -25,6 +25,8 @@ EXTRAS: dict[str, str] = {
     "numpy": "seed",
     "nats": "nats",
     "aio_pika": "rabbitmq",
+    "matplotlib": "plots",
+    "playwright": "browser",
     "pytest": "dev",
     "pytest_benchmark": "dev",
 }

@@ -51,6 +51,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--db", help="URL of an already seeded database (its backend only)")
     group.addoption("--rounds", type=int, default=300, help="timed calls per benchmark")
     group.addoption("--bench-json", help="write the percentile table to this JSON file")
+    group.addoption("--bench-plot", metavar="DIR",
+                    help="write PNG latency distributions (and raw timings) to DIR")
 
 
 # -- datasets ----------------------------------------------------------------------
@@ -343,5 +345,25 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if path:
         Path(path).write_text(json.dumps({"scale": scale, "figures": [vars(f) for f in listed],
                                           "breaches": problems}, indent=2))
+    plot_dir = session.config.getoption("--bench-plot")
+    if plot_dir:
+        _plot(plot_dir, scale, _RESULTS, writer)
     if problems and session.exitstatus == 0:
         session.exitstatus = 1
+
+
+def _plot(plot_dir: str, scale: str, results: list[tuple[str, str, Any, list[float]]],
+          writer: Any) -> None:
+    """PNG distributions per query and backend, and the timings they show."""
+    from azora_store.plots import Timings, latency_plots
+
+    timings = [Timings(name, backend, [t * 1000 for t in bench.stats.stats.data],
+                       [t * 1000 for t in base_seconds])
+               for name, backend, bench, base_seconds in results
+               if bench.stats and bench.stats.stats.data]
+    out = Path(plot_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "timings.json").write_text(json.dumps(
+        {"scale": scale, "timings_ms": [vars(t) for t in timings]}))
+    for path in latency_plots(timings, out):
+        writer.line(f"wrote {path}")

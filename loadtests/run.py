@@ -3,8 +3,10 @@
 For each backend: seed (or reuse) a database at the scale, create a token, draw
 the Locust fixture from the data, start the server, run a bounded headless
 Locust, stop the server; report req/s, per-route percentiles, failures, the
-server's CPU (all its processes) and RSS. Exits non-zero if Locust's threshold
-gate failed on any backend.
+server's CPU (all its processes) and RSS. Locust's HTML report and a
+latency-over-time plot (``locust-<label>.html``, ``locust-<label>-latency.png``,
+the plot with the plots extra) land in .benchmarks/load/. Exits non-zero if
+Locust's threshold gate failed on any backend.
 
     python loadtests/run.py --backend sqlite --backend postgresql --scale small -t 30s
     python loadtests/run.py --backend sqlite --scale medium -t 60s --users 24
@@ -288,7 +290,8 @@ def serve_and_load(args: argparse.Namespace, url: str, label: str,
         locust = subprocess.run(
             [str(BIN / "locust"), "-f", str(ROOT / "loadtests" / "locustfile.py"),
              "--headless", "-u", str(args.users), "-r", str(args.users), "-t", args.duration,
-             "-H", base, "--only-summary", "--csv", str(prefix), "--stop-timeout", "5",
+             "-H", base, "--only-summary", "--csv", str(prefix), "--csv-full-history",
+             "--html", f"{prefix}.html", "--stop-timeout", "5",
              *distributed, *(["--exclude-tags", "write"] if args.reads_only else [])],
             env=env, check=False)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -319,8 +322,28 @@ def serve_and_load(args: argparse.Namespace, url: str, label: str,
                   load_average=os.getloadavg(),
                   locust_workers=args.locust_workers, locust_exit_code=locust.returncode,
                   **extra)
+    result.update(html_report=f"{prefix}.html", latency_plot=plot_timeline(prefix))
     (DATA / f"result-{label}.json").write_text(json.dumps(result, indent=2))
     return result
+
+
+def plot_timeline(prefix: Path) -> str | None:
+    """Latency over time from Locust's full history, beside its HTML report; None
+    (and a note) without matplotlib (the plots extra) or without samples."""
+    from azora_store.errors import ConfigurationError
+    from azora_store.plots import timeline_plot
+
+    history = Path(f"{prefix}_stats_history.csv")
+    if not history.exists():
+        return None
+    try:
+        written = timeline_plot(history, f"{prefix}-latency.png")
+    except ConfigurationError as exc:
+        say(f"no latency plot: {exc}")
+        return None
+    if written is not None:
+        say(f"wrote {written} and {prefix}.html")
+    return str(written) if written else None
 
 
 def summarise(prefix: Path, label: str, args: argparse.Namespace) -> dict[str, Any]:

@@ -209,9 +209,10 @@ def test_down_asks_on_a_terminal_and_keeps_everything_unless_told_yes(empty_url:
     assert "drops table api_tokens: 1 row" in refused.stderr
     assert "drops table store_secrets: 1 row" in refused.stderr
     assert "drops table user_counters: 1 row" in refused.stderr  # the user's counters
+    assert "drops table sync_throughput: 0 rows" in refused.stderr
     # api_tokens, store_secrets, store_identity, user_counters (1 row each),
-    # consumer_positions (empty)
-    assert "Drop 5 table(s) holding 4 rows" in refused.stderr
+    # consumer_positions, sync_throughput (empty)
+    assert "Drop 6 table(s) holding 4 rows" in refused.stderr
     assert _applied(empty_url) == MIGRATIONS
     accepted = _down_on_a_terminal(empty_url, "y")
     assert accepted.returncode == 0, accepted
@@ -277,6 +278,8 @@ EXTRA_COMMANDS = [
     (("pytest_benchmark",), ["bench", "--db", "sqlite:///{db}"],
      "azora-store bench needs pytest_benchmark", "dev"),
     (("numpy",), ["seed", "--scale", "tiny"], "azora-store seed needs numpy", "seed"),
+    (("matplotlib",), ["bench", "--db", "sqlite:///{db}", "--plot", "{db}-plots"],
+     "azora-store bench --plot needs matplotlib", "plots"),
 ]
 
 

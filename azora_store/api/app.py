@@ -26,8 +26,10 @@ import falcon
 from .. import jsonutil
 from ..errors import AzoraError, Forbidden
 from ..replicas.http import ConsistencyMiddleware
+from ..sync.operations import Operations
 from .auth import CACHE_SECONDS, Tokens
 from .converters import IdConverter
+from .dashboard import DASHBOARD_RESOURCES
 from .metrics import Metrics
 from .openapi import ROUTES, Route, document
 from .resources import RESOURCES, JobReader, Resource
@@ -114,6 +116,7 @@ class State:
     #: writer before it commits, instead of in the database's busy handler, which
     #: polls in growing sleeps (SQLite: 1, 2, 5 ... 100 ms).
     writes: AbstractContextManager[Any]
+    operations: Operations  # the operator's actions and views of the outbox
 
 
 class Api:
@@ -142,7 +145,8 @@ class Api:
                 self._state = State(store, Tokens(store, self._auth_cache_seconds),
                                     JobReader(store), pooled=pooled,
                                     release=pooled and self._release_connections,
-                                    writes=threading.Lock() if single_writer else nullcontext())
+                                    writes=threading.Lock() if single_writer else nullcontext(),
+                                    operations=Operations(store))
             return self._state
 
     # -- per request -------------------------------------------------------------------
@@ -289,6 +293,8 @@ def create_app(store_factory: Callable[[], Any], *, auth_cache_seconds: float = 
     for path, resource in resources.items():
         route = next(iter(resource.routes.values()))
         app.add_route(path_template(path, route.path_params), resource)
+    for page in DASHBOARD_RESOURCES:  # HTML, signed in by cookie: not in the API document
+        app.add_route(page.path, page(api))
     app.add_error_handler(Exception, _handle_unexpected)
     app.add_error_handler(AzoraError, _handle_azora_error)
     app.add_error_handler(ApiError, _handle_api_error)

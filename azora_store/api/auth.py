@@ -5,8 +5,10 @@ digest is stored (``api_tokens.token_hash``), so a copy of the database gives
 no usable token; the token itself is shown once, when it is created.
 
 Each token holds one or more scopes: ``read`` (searches, jobs, stats, sync
-status), ``write`` (post jobs, apply) and ``compliance`` (KYC records). A scope
-implies no other: a token that writes and reads holds both.
+status and failed events, the dashboard), ``write`` (post jobs, apply),
+``compliance`` (KYC records) and ``operator`` (act on the outbox: retry,
+discard, run now). A scope implies no other: a token that writes and reads
+holds both, and an operator who uses the dashboard holds ``read`` too.
 
 The look-up on every request is cached per process for ``CACHE_SECONDS``
 (hits and misses alike), so the hot path costs a hash and a dict look-up;

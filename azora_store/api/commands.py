@@ -83,7 +83,7 @@ def token_group() -> None:
 @token_group.command("create")
 @click.option("--name", required=True, help="Who or what uses the token.")
 @click.option("--scope", "scopes", multiple=True, required=True,
-              help="read, write or compliance (repeat, or separate with commas).")
+              help="read, write, compliance or operator (repeat, or separate with commas).")
 @db_option
 def token_create(store: Any, name: str, scopes: tuple[str, ...]) -> None:
     """Create a token and print it once (only its SHA-256 hash is stored).

@@ -18,9 +18,16 @@ from ..models.marketplace import JobStatus
 from ..money import CURRENCIES
 from ..queries import MAX_LIMIT, MAX_TEXT
 from ..queries import MAX_SKILLS as MAX_SEARCH_SKILLS
+from ..sync.deadletters import DEFAULT_LIMIT as DEFAULT_FAILED_LIMIT
+from ..sync.deadletters import MAX_ERROR_FILTER
+from ..sync.deadletters import MAX_LIMIT as MAX_FAILED_LIMIT
+from ..sync.operations import MAX_IDS as MAX_ACTION_IDS
+from ..sync.operations import MAX_REASON
 from .spec import Body, Field, Integer, List, Money, Param, Query, Text, enum_of
 
 ID = Integer(description="A positive 32-bit id.")
+#: Event ids in query strings: up to 12 digits, what ``Integer.parse_query`` reads.
+MAX_EVENT_ID = 999_999_999_999
 
 SEARCH_QUERY = Query({
     "text": Param(Text(max_length=MAX_TEXT),
@@ -40,6 +47,30 @@ SEARCH_QUERY = Query({
     "cursor": Param(Text(max_length=1000),
                     description="`next_cursor` of the previous page of the same search."),
 })
+
+FAILED_QUERY = Query({
+    "service": Param(Text(min_length=1, max_length=64), description="Only this service's events."),
+    "error": Param(Text(min_length=1, max_length=MAX_ERROR_FILTER),
+                   description="Only events whose last error contains this text (any case)."),
+    "limit": Param(Integer(1, MAX_FAILED_LIMIT), default=DEFAULT_FAILED_LIMIT,
+                   description="Page size."),
+    "before": Param(Integer(1, MAX_EVENT_ID),
+                    description="`next_before` of the previous page: events with a smaller id."),
+})
+
+LIMIT_QUERY = Query({"limit": Param(Integer(1, 100), default=20, description="How many.")})
+EVENT_IDS = List(Integer(1, MAX_EVENT_ID), max_items=MAX_ACTION_IDS,
+                 description=f"Event ids (at most {MAX_ACTION_IDS}).")
+IDS_BODY = Body({"ids": Field(EVENT_IDS, required=True)}, name="EventIds")
+DISCARD_BODY = Body({
+    "ids": Field(EVENT_IDS, required=True),
+    "reason": Field(Text(min_length=1, max_length=MAX_REASON,
+                         description="Why (kept in the security event)."), required=True),
+}, name="Discard")
+MATCHING_BODY = Body({
+    "service": Field(Text(min_length=1, max_length=64), nullable=True),
+    "error": Field(Text(min_length=1, max_length=MAX_ERROR_FILTER), nullable=True),
+}, name="RetryMatching")
 
 JOB_BODY = Body({
     "client_id": Field(ID, required=True),
@@ -118,6 +149,30 @@ ROUTES: tuple[Route, ...] = (
           "UserStats", path_params={"id": ID}),
     Route("GET", "/api/sync/status", "syncStatus", "Outbox counts per status and service",
           "read", "SyncStatus"),
+    Route("GET", "/api/sync/failed", "syncFailed",
+          "Dead-lettered (FAILED) outbox events, newest first (keyset pages)", "read",
+          "FailedPage", query=FAILED_QUERY),
+    Route("GET", "/api/sync/blocked", "syncBlocked",
+          "Ordering keys whose events wait behind an unfinished head", "read", "BlockedKeys",
+          query=LIMIT_QUERY),
+    Route("GET", "/api/sync/delayed", "syncDelayed",
+          "PENDING events waiting for their time (retry backoff), soonest first", "read",
+          "DelayedEvents", query=LIMIT_QUERY),
+    Route("GET", "/api/sync/throughput", "syncThroughput",
+          "Events completed per minute over the last hour (kept by workers)", "read",
+          "Throughput"),
+    Route("POST", "/api/sync/retry", "syncRetry",
+          "Queue these dead letters again (a security event records it)", "operator",
+          "ActionResult", body=IDS_BODY),
+    Route("POST", "/api/sync/retry-matching", "syncRetryMatching",
+          "Queue again every dead letter matching service and/or error text", "operator",
+          "ActionResult", body=MATCHING_BODY),
+    Route("POST", "/api/sync/discard", "syncDiscard",
+          "Delete these dead letters for good, with a reason (a security event)",
+          "operator", "ActionResult", body=DISCARD_BODY),
+    Route("POST", "/api/sync/run-now", "syncRunNow",
+          "Make these delayed PENDING events claimable now", "operator", "ActionResult",
+          body=IDS_BODY),
     Route("GET", "/api/kyc/{user_id}", "kycLookup",
           "A user's KYC record, document number masked", "compliance", "KycRecord",
           path_params={"user_id": ID}),
@@ -184,6 +239,25 @@ SCHEMAS: dict[str, Any] = {
                                               "additionalProperties": _COUNT}},
         "total": _COUNT, "oldest_pending_at": _nullable(_TIME),
         "oldest_pending_age_seconds": _nullable({"type": "number", "minimum": 0})}),
+    "FailedEvent": _object({
+        "id": _INT, "service": _STRING, "entity_type": _STRING, "entity_id": _STRING,
+        "ordering_key": _STRING, "attempts": _COUNT, "max_attempts": _INT,
+        "last_error": _nullable(_STRING), "failed_at": _TIME, "created_at": _TIME}),
+    "FailedPage": _object({
+        "items": {"type": "array", "items": {"$ref": "#/components/schemas/FailedEvent"}},
+        "next_before": _nullable({**_INT, "description": "Pass as `before` for the next "
+                                                        "page; null on the last page"})}),
+    "BlockedKeys": _object({"items": {"type": "array", "items": _object({
+        "ordering_key": _STRING, "waiting": _COUNT,
+        "head": _nullable(_object({"id": _INT, "status": _STRING, "service": _STRING,
+                                   "attempts": _COUNT, "last_error": _nullable(_STRING)}))})}}),
+    "DelayedEvents": _object({"items": {"type": "array", "items": _object({
+        "id": _INT, "service": _STRING, "entity_type": _STRING, "entity_id": _STRING,
+        "attempts": _COUNT, "max_attempts": _INT, "available_at": _TIME,
+        "last_error": _nullable(_STRING)})}}),
+    "Throughput": _object({"minutes": {"type": "array", "items": _object({
+        "minute": _TIME, "completed": _COUNT})}}),
+    "ActionResult": _object({"count": {**_COUNT, "description": "Events changed"}}),
     "KycRecord": _object({
         "user_id": _INT, "status": _STRING, "risk_level": _nullable(_STRING),
         "document_type": _STRING,

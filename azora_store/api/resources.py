@@ -13,6 +13,7 @@ from .. import jsonutil
 from ..errors import NotFound
 from ..money import from_minor
 from ..replicas import read_path
+from ..sync.operations import Actor, Operations
 
 if TYPE_CHECKING:
     from .app import Api
@@ -128,6 +129,87 @@ class SyncStatus(Resource):
         send(resp, self.api.state.store.sync.status().to_json())
 
 
+class SyncFailed(Resource):
+    path = "/api/sync/failed"
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        a = req.context.args
+        send(resp, self.api.state.store.sync.failed(a["service"], a["error"], a["limit"],
+                                                    a["before"]).to_json())
+
+
+def actor(req: falcon.Request, via: str = "api") -> Actor:
+    principal = req.context.principal
+    return Actor(principal.token_id, principal.name, req.remote_addr,
+                 (req.user_agent or "")[:1000] or None, via)
+
+
+class SyncBlocked(Resource):
+    path = "/api/sync/blocked"
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        keys = self.api.state.operations.blocked_keys(req.context.args["limit"])
+        send(resp, {"items": [key.to_json() for key in keys]})
+
+
+class SyncDelayed(Resource):
+    path = "/api/sync/delayed"
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        events = self.api.state.operations.delayed(req.context.args["limit"])
+        send(resp, {"items": [event.to_json() for event in events]})
+
+
+class SyncThroughput(Resource):
+    path = "/api/sync/throughput"
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        minutes = self.api.state.store.sync.throughput.last_hour()
+        send(resp, {"minutes": [{"minute": minute.isoformat(), "completed": count}
+                                for minute, count in minutes]})
+
+
+class SyncAction(Resource):
+    """POST an action on events; the body is checked by the route table."""
+
+    def act(self, ops: Operations, args: dict[str, Any], who: Actor) -> int:
+        raise NotImplementedError
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        state = self.api.state
+        with state.writes:
+            count = self.act(state.operations, req.context.args, actor(req))
+        send(resp, {"count": count})
+
+
+class SyncRetry(SyncAction):
+    path = "/api/sync/retry"
+
+    def act(self, ops: Operations, args: dict[str, Any], who: Actor) -> int:
+        return ops.retry(args["ids"], who)
+
+
+class SyncRetryMatching(SyncAction):
+    path = "/api/sync/retry-matching"
+
+    def act(self, ops: Operations, args: dict[str, Any], who: Actor) -> int:
+        return ops.retry_matching(args["service"], args["error"], who)
+
+
+class SyncDiscard(SyncAction):
+    path = "/api/sync/discard"
+
+    def act(self, ops: Operations, args: dict[str, Any], who: Actor) -> int:
+        return ops.discard(args["ids"], args["reason"], who)
+
+
+class SyncRunNow(SyncAction):
+    path = "/api/sync/run-now"
+
+    def act(self, ops: Operations, args: dict[str, Any], who: Actor) -> int:
+        return ops.run_now(args["ids"], who)
+
+
 class Kyc(Resource):
     path = "/api/kyc/{user_id}"
 
@@ -153,4 +235,6 @@ class OpenApi(Resource):
 
 
 RESOURCES: tuple[type[Resource], ...] = (Health, Jobs, Job, Applications, UserStats, SyncStatus,
+                                         SyncFailed, SyncBlocked, SyncDelayed, SyncThroughput,
+                                         SyncRetry, SyncRetryMatching, SyncDiscard, SyncRunNow,
                                          Kyc, Metrics, OpenApi)

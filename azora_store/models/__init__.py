@@ -56,6 +56,7 @@ from .sync import (
     SyncCounterDelta,
     SyncOperation,
     SyncStatus,
+    SyncThroughput,
 )
 from .users import User, UserRole
 
@@ -89,6 +90,7 @@ TABLES: tuple[type[BaseModel], ...] = (
     ApiToken,
     StoreSecret,
     UserCounter,
+    SyncThroughput,
 )
 VIEWS: tuple[type[ViewModel], ...] = (JobAnalytics, UserStats)
 ALL_MODELS: tuple[type[BaseModel], ...] = TABLES + VIEWS
@@ -104,8 +106,6 @@ __all__ = [
     "KYCStatus", "KYCVerification", "LedgerTransaction", "Milestone", "MilestoneStatus",
     "Review", "RiskLevel", "SecurityEvent", "ServiceSync", "Severity", "SkillLevel",
     "SkillVerification", "StateTransition", "StoreIdentity", "StoreSecret", "SyncCounter",
-    "SyncCounterDelta",
-    "SyncOperation",
-    "SyncStatus",
+    "SyncCounterDelta", "SyncOperation", "SyncStatus", "SyncThroughput",
     "TransactionKind", "Transfer", "User", "UserCounter", "UserRole", "UserStats",
 ]

@@ -15,7 +15,7 @@ from peewee import AutoField, CharField, DateTimeField
 from .base import BaseModel
 from .fields import CheckedCharField, created_at, not_blank, one_of
 
-SCOPES: tuple[str, ...] = ("compliance", "read", "write")
+SCOPES: tuple[str, ...] = ("compliance", "operator", "read", "write")
 #: Every non-empty set of scopes, spelled as stored ("compliance read", ...).
 SCOPE_SETS: tuple[str, ...] = tuple(" ".join(c) for n in range(1, len(SCOPES) + 1)
                                     for c in combinations(SCOPES, n))

@@ -97,6 +97,12 @@ for _index in (
     # Blocked events waiting for their key's head (unblock, sweep).
     ModelIndex(ServiceSync, (ServiceSync.ordering_key, ServiceSync.id),
                name="ix_service_sync_blocked", where=BLOCKED),
+    # Dead letters newest first, all or one service's (sync failed, migration 0020).
+    ModelIndex(ServiceSync, (ServiceSync.id,), name="ix_service_sync_failed",
+               where=ServiceSync.status == SyncStatus.FAILED),
+    ModelIndex(ServiceSync, (ServiceSync.service, ServiceSync.id),
+               name="ix_service_sync_failed_service",
+               where=ServiceSync.status == SyncStatus.FAILED),
 ):
     ServiceSync.add_index(_index)
 
@@ -153,6 +159,18 @@ class SyncCounterDelta(BaseModel):
         primary_key = False
 
 
+class SyncThroughput(BaseModel):
+    """Events completed per minute (naive UTC, truncated to the minute), added by
+    each worker at housekeeping and kept for two hours: the dashboard's chart
+    reads 60 rows, never the outbox."""
+
+    minute = DateTimeField(primary_key=True)
+    completed = BigIntegerField()
+
+    class Meta:
+        table_name = "sync_throughput"
+
+
 class ConsumedEvent(BaseModel):
     """Written by a handler in the same transaction as its effect: a repeated
     delivery finds the row and does nothing. ``source`` tells apart events of
@@ -192,4 +210,4 @@ class ConsumerPosition(BaseModel):
 
 
 __all__ = ["ConsumedEvent", "ConsumerPosition", "EventLog", "ServiceSync", "StoreIdentity",
-           "SyncCounter", "SyncCounterDelta", "SyncOperation", "SyncStatus"]
+           "SyncCounter", "SyncCounterDelta", "SyncOperation", "SyncStatus", "SyncThroughput"]

@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from ..clitools import Duration, db_option, echo_err
+from .deadletters import MAX_LIMIT as MAX_FAILED_LIMIT
 from .handlers import Router
 from .worker import Worker, WorkerConfig
 
@@ -161,12 +162,53 @@ def sync_status(store: Any, as_json: bool, routes: tuple[str, ...]) -> None:
         f"{service} ({pending} pending)" for service, pending in unrouted.items()) or "none"))
 
 
+@sync_group.command("failed")
+@click.option("--service", help="Only this service's events.")
+@click.option("--error", "error_text", metavar="TEXT",
+              help="Only events whose last error contains TEXT (any case).")
+@click.option("--limit", type=click.IntRange(1, MAX_FAILED_LIMIT), default=20,
+              show_default=True, help="Events per page.")
+@click.option("--before", type=click.IntRange(1), metavar="ID",
+              help="The page after this id (the previous page's next_before).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@db_option
+def sync_failed(store: Any, service: str | None, error_text: str | None, limit: int,
+                before: int | None, as_json: bool) -> None:
+    """List dead-lettered (FAILED) events, newest first: id, service, entity,
+    attempts, when it failed and the last error.
+
+    \b
+    Example:
+      azora-store sync failed --service search
+      azora-store sync failed --error timeout --json --limit 100
+      azora-store sync retry-failed --id 1042
+    """
+    page = store.sync.failed(service=service, error=error_text, limit=limit, before=before)
+    if as_json:
+        click.echo(json.dumps(page.to_json(), indent=2))
+        return
+    if not page.items:
+        click.echo("no failed events" + (" on this page" if before else ""))
+        return
+    click.echo(f"{'id':>10}  {'service':<16} {'entity':<24} {'tries':>5}  "
+               f"{'failed at (UTC)':<19}  last error")
+    for e in page.items:
+        entity = f"{e.entity_type}:{e.entity_id}"
+        error = " ".join((e.last_error or "").split())
+        click.echo(f"{e.id:>10}  {e.service[:16]:<16} {entity[:24]:<24} "
+                   f"{e.attempts:>2}/{e.max_attempts:<2}  {e.failed_at:%Y-%m-%d %H:%M:%S}  "
+                   f"{error[:80]}")
+    if page.next_before is not None:
+        click.echo(f"more: azora-store sync failed --before {page.next_before}")
+
+
 @sync_group.command("retry-failed")
 @click.option("--service", help="Only this service's events.")
 @click.option("--id", "ids", type=int, multiple=True, help="Only these event ids (repeatable).")
 @db_option
 def sync_retry_failed(store: Any, service: str | None, ids: tuple[int, ...]) -> None:
     """Move FAILED (dead-lettered) events back to PENDING with fresh attempts.
+    An --id that is unknown or not FAILED is an error (exit 1) and nothing moves.
 
     \b
     Example:

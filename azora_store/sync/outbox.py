@@ -14,6 +14,7 @@ import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
@@ -22,7 +23,10 @@ from ..clock import utcnow
 from ..errors import DatabaseBusy, ValidationError
 from ..models.sync import SyncOperation, SyncStatus
 from ..replicas import read_path
+from .deadletters import DEFAULT_LIMIT as DEFAULT_FAILED_LIMIT
+from .deadletters import DeadLetters, FailedPage
 from .statements import OutboxStatements
+from .throughput import Throughput
 
 DEFAULT_MAX_ATTEMPTS = 3
 FOLD_WHEN_READING = 500  # unfolded delta rows that make status() fold afterwards
@@ -439,17 +443,36 @@ class Outbox:
         return {(service, status): count for service, status, count in
                 self.sql.rows(self.sql.count_sql)}
 
+    @cached_property
+    def throughput(self) -> Throughput:
+        """Completed events per minute, kept by workers (the dashboard's chart)."""
+        return Throughput(self.store)
+
+    @cached_property
+    def dead_letters(self) -> DeadLetters:
+        """FAILED events: keyset pages, id checks (``sync failed``)."""
+        return DeadLetters(self.store)
+
+    def failed(self, service: str | None = None, error: str | None = None,
+               limit: int = DEFAULT_FAILED_LIMIT, before: int | None = None) -> FailedPage:
+        """Dead letters newest first (``before``: the previous page's ``next_before``)."""
+        return self.dead_letters.page(service, error, limit, before)
+
     def retry_failed(self, service: str | None = None, ids: Sequence[int] | None = None) -> int:
-        """Move dead-lettered (FAILED) events back to PENDING with fresh attempts."""
+        """Move dead-lettered (FAILED) events back to PENDING with fresh attempts.
+        Ids that are unknown or not FAILED raise NotFound naming them; nothing moves."""
         sql, now = self.sql.retry_sql, self.sql.when(utcnow())
         params: list[Any] = [now, now]
         if service is not None:
             sql += f" AND service = {self.store.db.param}"
             params.append(service)
-        if ids is not None:
-            sql += " AND " + self.backend.sql_in("id")
-            params.append(self.sql.ids(list(ids)))
-        return self.sql.run(sql, params)
+        if ids is None:
+            return self.sql.run(sql, params)
+        sql += " AND " + self.backend.sql_in("id")
+        params.append(self.sql.ids(list(ids)))
+        with self.store.atomic():
+            self.dead_letters.require_failed(list(ids))
+            return self.sql.run(sql, params)
 
     def prune(self, older_than: timedelta, batch: int = 10_000,
               report: Callable[[int, int], None] | None = None) -> int:

@@ -31,6 +31,7 @@ back the rest of the batch at once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -94,6 +95,7 @@ class Worker:
         self._in_flight: set[int] = set()
         self._lock = threading.Lock()
         self._last_housekeeping = 0.0
+        self._completed_recorded = 0  # stats.completed already in sync_throughput
         self._idle = False
         self._leasing = self.config.leased_only
         unrouted = router.unrouted(self.config.services)
@@ -149,6 +151,8 @@ class Worker:
             self._stopping.set()
             beats.join(timeout=self.config.lease)
             self._close_handlers()
+            with contextlib.suppress(AzoraError):
+                self._record_throughput()
             self.db.close()
         log.info("worker %s stopped: %s", self.owner, self.stats)
         return self.stats
@@ -407,6 +411,7 @@ class Worker:
             return
         self._last_housekeeping = now
         try:
+            self._record_throughput()
             self.outbox.fold()
             self._check_routes()
             rescued = self.outbox.rescue()
@@ -423,6 +428,14 @@ class Worker:
                 log.info(done)
         except AzoraError as exc:
             log.warning("housekeeping failed (will retry): %s", exc)
+
+    def _record_throughput(self) -> None:
+        """Add what this worker completed since the last call to the per-minute
+        series the dashboard charts."""
+        fresh = self.stats.completed - self._completed_recorded
+        if fresh:
+            self.outbox.throughput.add(fresh)
+            self._completed_recorded += fresh
 
     def _work_left(self) -> bool:
         report = self.outbox.status()
