@@ -39,6 +39,7 @@ from ..errors import (
     ValidationError,
 )
 from ..models.catalogue import Catalogue, catalogue
+from .wakeups import OutboxWaiter, Sleeper
 
 # Triggers report business-rule violations as "azora|<code>|<field>|<message>"
 # (invalid transitions: "azora|invalid_transition|<entity>|<from>|<to>").
@@ -431,6 +432,11 @@ class Backend(ABC):
     def outbox_maintenance(self) -> str | None:
         """Housekeeping the outbox needs on this backend; returns what was done."""
         return None
+
+    def outbox_waiter(self) -> OutboxWaiter:
+        """What an idle worker waits on for new events (``backends/wakeups.py``):
+        here a plain sleep; dialects with a change signal return a better one."""
+        return Sleeper()
 
     # -- job search ----------------------------------------------------------------
 

@@ -42,6 +42,7 @@ from .base import (
     wait_for_lock,
     whole_number,
 )
+from .wakeups import OutboxWaiter, PostgresListener
 
 try:  # the optional driver
     import psycopg
@@ -670,6 +671,13 @@ END $$""",
         finally:
             self.db.execute_sql("SELECT pg_advisory_unlock(%s)", (OUTBOX_VACUUM_LOCK_KEY,))
         return f"vacuumed {', '.join(due)}"
+
+    def outbox_waiter(self) -> OutboxWaiter:
+        """LISTEN for the outbox's insert notifications on a connection of its own
+        (outside the pool: it stays in LISTEN for the worker's lifetime)."""
+        params = dict(self.db.connect_params)
+        return PostgresListener(lambda: psycopg.connect(dbname=self.db.database,
+                                                        autocommit=True, **params))
 
     def run_on(self, connection: Any, sql: str, params: Sequence[Any],
                plan_each_time: bool = False) -> list[tuple]:

@@ -43,6 +43,7 @@ from .base import (
     whole_number,
 )
 from .stopwords import as_postgres_reads_it
+from .wakeups import DataVersionPoller, OutboxWaiter, Sleeper, WalWatcher
 
 NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')"
 POSTING_OPEN = ("CASE WHEN {row}.status = 'OPEN' AND {row}.deleted_at IS NULL "
@@ -117,12 +118,25 @@ class SqliteBackend(Backend):
         pragmas = dict(DEFAULT_PRAGMAS)
         pragmas.update(take_options(self.url, PRAGMA_OPTIONS))
         self.path = path
+        self.journal_mode = str(pragmas["journal_mode"]).lower()
         return AzoraSqliteDatabase(path, pragmas=pragmas, lock_type="IMMEDIATE",
                                    timeout=pragmas["busy_timeout"] / 1000,
                                    check_same_thread=False)
 
     def database_exists(self) -> bool:
         return self.path == ":memory:" or os.path.exists(self.path)
+
+    def outbox_waiter(self) -> OutboxWaiter:
+        """inotify on the WAL where there is one (no CPU while idle), else a
+        ``PRAGMA data_version`` poll every few milliseconds."""
+        if self.path == ":memory:":
+            return Sleeper()  # no other connection can commit to it
+        if self.journal_mode == "wal":
+            try:
+                return WalWatcher(self.path)
+            except OSError:
+                pass
+        return DataVersionPoller(self.path)
 
     def require_existing(self) -> None:
         self.db.existing_only = True
