@@ -104,3 +104,18 @@ def test_a_worker_stopping_mid_stream_completes_what_it_delivered(store) -> None
     counts = store.sync.status().counts
     assert len(handler.calls) == 10
     assert counts == {"PENDING": 20, "PROCESSING": 0, "COMPLETED": 10, "FAILED": 0}
+
+
+def test_lease_bookkeeping_relaxes_durability_for_itself_only(store) -> None:
+    """Claims and completions commit without waiting for the disk; the
+    connection is durable again right after, for the application's writes."""
+    before = store.backend.settings()
+    durable = {key: before[key] for key in ("synchronous", "synchronous_commit")
+               if key in before}
+    store.sync.enqueue("search", "Job", 1, "UPDATE", {})
+    with store.backend.outbox_bookkeeping():
+        assert [e.entity_id for e in store.sync.claim("w", 5, 30.0)] == ["1"]
+    after = store.backend.settings()
+    assert {key: after[key] for key in durable} == durable
+    assert durable in ({"synchronous": "full"}, {"synchronous_commit": "on"})
+    assert store.sync.status().counts["PROCESSING"] == 1

@@ -672,6 +672,13 @@ END $$""",
             self.db.execute_sql("SELECT pg_advisory_unlock(%s)", (OUTBOX_VACUUM_LOCK_KEY,))
         return f"vacuumed {', '.join(due)}"
 
+    @contextmanager
+    def outbox_bookkeeping(self) -> Iterator[None]:
+        """``synchronous_commit = off`` for this transaction only."""
+        with self.db.atomic():
+            self.db.execute_sql("SET LOCAL synchronous_commit = off")
+            yield
+
     def outbox_waiter(self) -> OutboxWaiter:
         """LISTEN for the outbox's insert notifications on a connection of its own
         (outside the pool: it stays in LISTEN for the worker's lifetime)."""

@@ -119,12 +119,29 @@ class SqliteBackend(Backend):
         pragmas.update(take_options(self.url, PRAGMA_OPTIONS))
         self.path = path
         self.journal_mode = str(pragmas["journal_mode"]).lower()
+        self.synchronous = str(pragmas["synchronous"]).lower()
         return AzoraSqliteDatabase(path, pragmas=pragmas, lock_type="IMMEDIATE",
                                    timeout=pragmas["busy_timeout"] / 1000,
                                    check_same_thread=False)
 
     def database_exists(self) -> bool:
         return self.path == ":memory:" or os.path.exists(self.path)
+
+    @contextmanager
+    def outbox_bookkeeping(self) -> Iterator[None]:
+        """``synchronous=NORMAL`` for this transaction only (the WAL is synced by
+        the next durable commit or checkpoint); the setting is per connection,
+        so it is put back at once."""
+        if self.synchronous not in ("full", "extra"):
+            with self.db.atomic():
+                yield
+            return
+        self.db.execute_sql("PRAGMA synchronous = NORMAL")
+        try:
+            with self.db.atomic():
+                yield
+        finally:
+            self.db.execute_sql(f"PRAGMA synchronous = {self.synchronous.upper()}")
 
     def outbox_waiter(self) -> OutboxWaiter:
         """inotify on the WAL where there is one (no CPU while idle), else a

@@ -179,14 +179,10 @@ class Worker:
         batch, in one transaction when there is something to complete. (A crash
         before its commit leaves both leased: the delivered events come again
         once their lease expires, which at-least-once delivery allows.)"""
-        if not self._deferred:
+        with self.store.backend.outbox_bookkeeping():
+            self._complete_deferred()
             events = self.outbox.claim(self.owner, self.config.batch, self.config.lease,
                                        self.config.services)
-        else:
-            with self.db.atomic():
-                self._settle_deferred()
-                events = self.outbox.claim(self.owner, self.config.batch, self.config.lease,
-                                           self.config.services)
         self._idle = not events
         return events
 
@@ -199,6 +195,11 @@ class Worker:
 
     def _settle_deferred(self) -> None:
         """Complete the leased events delivered but not yet marked COMPLETED."""
+        if self._deferred:
+            with self.store.backend.outbox_bookkeeping():
+                self._complete_deferred()
+
+    def _complete_deferred(self) -> None:
         if self._deferred:
             done, self._deferred = self._deferred, []
             self._complete(done)
@@ -295,14 +296,16 @@ class Worker:
         if done and defer and not self.stopping:
             self._deferred.extend(done)  # completed with the next claim
         elif done:
-            self._complete(done)
+            with self.store.backend.outbox_bookkeeping():
+                self._complete(done)
         if untouched:
             self._let_go(untouched)
             self.stats.released += self.outbox.release(self.owner, untouched)
 
     def _complete(self, done: list[int]) -> None:
-        """Mark delivered leased events COMPLETED; a lease lost meanwhile is
-        reported (another worker delivers that event again)."""
+        """Mark delivered leased events COMPLETED (in the caller's bookkeeping
+        transaction); a lease lost meanwhile is reported (another worker
+        delivers that event again)."""
         self._let_go(done)
         completed = self.outbox.complete(self.owner, done)
         self.stats.completed += len(completed)
