@@ -38,6 +38,8 @@ log = logging.getLogger("azora_store.sync")
 OUTBOX_CHANNEL = "azora_outbox"
 #: Longest single block, so a stop request is seen within this many seconds.
 STOP_CHECK = 0.25
+#: Seconds between ``data_version`` checks where nothing better exists.
+POLL_INTERVAL = 0.005
 
 
 class OutboxWaiter(Protocol):
@@ -118,7 +120,7 @@ class PostgresListener:
 
 
 # inotify(7) constants (Linux ABI).
-_IN_MODIFY, _IN_MOVED_TO, _IN_CREATE = 0x2, 0x80, 0x100
+_IN_MODIFY, _IN_IGNORED, _IN_Q_OVERFLOW = 0x2, 0x8000, 0x4000
 _IN_NONBLOCK, _IN_CLOEXEC = os.O_NONBLOCK, getattr(os, "O_CLOEXEC", 0o2000000)
 _EVENT = struct.Struct("iIII")  # wd, mask, cookie, name length
 
@@ -132,7 +134,7 @@ class DataVersion:
         self._seen = self._read()
 
     def _read(self) -> int:
-        return self._conn.execute("PRAGMA data_version").fetchone()[0]
+        return self._conn.execute("PRAGMA data_version").fetchall()[0][0]
 
     def changed(self) -> bool:
         """Whether a commit happened since the last call that said so."""
@@ -147,8 +149,10 @@ class DataVersion:
 
 
 class WalWatcher:
-    """inotify on the database's directory for writes to ``<db>-wal`` (a
-    directory watch survives the WAL being deleted and recreated). A commit
+    """inotify on ``<db>-wal`` for writes. The watcher's own connection keeps
+    the WAL file in place (SQLite deletes it when the last connection closes;
+    a checkpoint only truncates it). Watching the file, not its directory,
+    keeps other files' writes (a busy /tmp) from waking the worker. A commit
     writes its frames before it is visible (the WAL index is updated after the
     sync), so a write is confirmed by ``data_version`` changing, polled for at
     most ``CONFIRM`` seconds; a write that no commit follows (a big transaction
@@ -164,22 +168,22 @@ class WalWatcher:
         self._fd = libc.inotify_init1(_IN_NONBLOCK | _IN_CLOEXEC)
         if self._fd < 0:
             raise OSError(ctypes.get_errno(), "inotify_init1 failed")
-        path = os.path.abspath(path)
-        self._wal = os.fsencode(os.path.basename(path) + "-wal")
-        watch = libc.inotify_add_watch(self._fd, os.fsencode(os.path.dirname(path)),
-                                       _IN_MODIFY | _IN_CREATE | _IN_MOVED_TO)
-        if watch < 0:
+        self._version = DataVersion(path)  # opening it creates the WAL file
+        self._lost = False
+        wal = os.path.abspath(path) + "-wal"
+        if libc.inotify_add_watch(self._fd, os.fsencode(wal), _IN_MODIFY) < 0:
             errno = ctypes.get_errno()
-            os.close(self._fd)
-            raise OSError(errno, f"inotify cannot watch {os.path.dirname(path)}")
-        self._version = DataVersion(path)
+            self.close()
+            raise OSError(errno, f"inotify cannot watch {wal}")
 
     def wait(self, timeout: float, stop: threading.Event | None = None) -> bool:
+        if self._lost:
+            return _poll(self._version, timeout, stop, POLL_INTERVAL)
         if self._version.changed():
             return True  # committed while the worker was busy
         for block in _blocks(timeout, stop):
             ready, _, _ = select.select([self._fd], [], [], block)
-            if ready and self._names_wal(os.read(self._fd, 65536)) and self._committed():
+            if ready and self._written(os.read(self._fd, 65536)) and self._committed():
                 return True
         return False
 
@@ -191,38 +195,48 @@ class WalWatcher:
             time.sleep(self.CONFIRM_POLL)
         return True
 
-    def _names_wal(self, data: bytes) -> bool:
-        offset, found = 0, False
+    def _written(self, data: bytes) -> bool:
+        """Whether the events read include a write. After a lost watch (the WAL
+        file deleted) or an overflowing queue, the watcher polls instead."""
+        offset, written = 0, False
         while offset + _EVENT.size <= len(data):
-            _, _, _, length = _EVENT.unpack_from(data, offset)
-            start = offset + _EVENT.size
-            found = found or data[start:start + length].rstrip(b"\0") == self._wal
-            offset = start + length
-        return found
+            _, mask, _, length = _EVENT.unpack_from(data, offset)
+            if mask & (_IN_IGNORED | _IN_Q_OVERFLOW) and not self._lost:
+                log.warning("the WAL watch was lost; polling PRAGMA data_version instead")
+                self._lost = written = True
+            written = written or bool(mask & _IN_MODIFY)
+            offset += _EVENT.size + length
+        return written
 
     def close(self) -> None:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
-        self._version.close()
+        if hasattr(self, "_version"):
+            self._version.close()
+
+
+def _poll(version: DataVersion, timeout: float, stop: threading.Event | None,
+          interval: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not version.changed():
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or (stop is not None and stop.is_set()):
+            return False
+        time.sleep(min(interval, remaining))
+    return True
 
 
 class DataVersionPoller:
     """Where inotify is missing or there is no WAL: ``data_version`` checked
     every ``interval`` seconds."""
 
-    def __init__(self, path: str, interval: float = 0.005):
+    def __init__(self, path: str, interval: float = POLL_INTERVAL):
         self._version = DataVersion(path)
         self._interval = interval
 
     def wait(self, timeout: float, stop: threading.Event | None = None) -> bool:
-        deadline = time.monotonic() + timeout
-        while not self._version.changed():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or (stop is not None and stop.is_set()):
-                return False
-            time.sleep(min(self._interval, remaining))
-        return True
+        return _poll(self._version, timeout, stop, self._interval)
 
     def close(self) -> None:
         self._version.close()
