@@ -176,9 +176,9 @@ class Worker:
 
     def _settle_and_claim(self) -> list[Event]:
         """Complete the deliveries deferred from the last round and claim the next
-        batch, in one transaction when there is something to complete. (A crash
-        before its commit leaves both leased: the delivered events come again
-        once their lease expires, which at-least-once delivery allows.)"""
+        batch, in one bookkeeping transaction. (A crash before its commit leaves
+        both leased: the delivered events come again once their lease expires,
+        which at-least-once delivery allows.)"""
         with self.store.backend.outbox_bookkeeping():
             self._complete_deferred()
             events = self.outbox.claim(self.owner, self.config.batch, self.config.lease,
@@ -318,10 +318,10 @@ class Worker:
     def _deliver_leased_in_transaction(self, handler: Handler, events: list[Event]) -> None:
         """A transactional handler on leases (``leased_only``): effect, consumer record
         and completion commit together, for the events this worker still holds."""
+        self._let_go([e.id for e in events])  # the lock taken next protects them
         if self.stopping:
             self.stats.released += self.outbox.release(self.owner, [e.id for e in events])
             return
-        self._let_go([e.id for e in events])  # the lock taken next protects them
         with self.db.atomic():
             held = self.outbox.owned(self.owner, [e.id for e in events])
             self.stats.lost_leases += len(events) - len(held)
