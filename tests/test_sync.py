@@ -285,16 +285,23 @@ def test_an_expired_lease_is_rescued_and_delivered_again(store) -> None:
 
 
 def test_stop_finishes_the_event_in_hand_and_releases_the_rest(store) -> None:
-    handler = Recorder("graceful", sleep=0.05)
+    """Stop is asked while the third event is in hand (from the handler itself,
+    so no timing decides it)."""
+
+    class Stopping(Recorder):
+        def __call__(self, event, store) -> None:
+            super().__call__(event, store)
+            if len(self.calls) == 3:
+                worker.stop()
+
+    handler = Stopping("graceful")
     for n in range(20):
         store.sync.enqueue("graceful", "Job", n, "UPDATE", {})
     worker = worker_for(store, handler, batch=20)
-    stopper = threading.Timer(0.12, worker.stop)
-    stopper.start()
     worker.run_once()
     counts = store.sync.status().counts
     delivered = len(handler.calls)
-    assert 1 <= delivered < 20
+    assert delivered == 3
     assert counts == {"PENDING": 20 - delivered, "PROCESSING": 0, "COMPLETED": delivered,
                       "FAILED": 0}
     # Released events did not spend an attempt.

@@ -312,7 +312,11 @@ class Backend(ABC):
         """
         if direction not in ("up", "down"):
             raise ValueError(f"direction must be 'up' or 'down', not {direction!r}")
-        path = MIGRATION_SQL / self.name / f"{name}.{direction}.sql"
+        # A plugin backend that extends a built-in one runs its dialect's files.
+        dialects = [getattr(cls, "name", None) for cls in type(self).__mro__]
+        paths = [MIGRATION_SQL / dialect / f"{name}.{direction}.sql" for dialect in dialects
+                 if isinstance(dialect, str)]
+        path = next((path for path in paths if path.exists()), paths[0])
         return split_sql(path.read_text(encoding="utf-8"))
 
     @abstractmethod
