@@ -11,7 +11,6 @@ import json
 import os
 import re
 import sqlite3
-import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -121,7 +120,6 @@ class SqliteBackend(Backend):
         self.path = path
         self.journal_mode = str(pragmas["journal_mode"]).lower()
         self.synchronous = str(pragmas["synchronous"]).lower()
-        self.busy_timeout_ms = int(pragmas["busy_timeout"])
         return AzoraSqliteDatabase(path, pragmas=pragmas, lock_type="IMMEDIATE",
                                    timeout=pragmas["busy_timeout"] / 1000,
                                    check_same_thread=False)
@@ -138,40 +136,11 @@ class SqliteBackend(Backend):
         if relax:
             self.db.execute_sql("PRAGMA synchronous = NORMAL")
         try:
-            with self._write_lock_promptly():
+            with self.db.atomic():
                 yield
         finally:
             if relax:
                 self.db.execute_sql(f"PRAGMA synchronous = {self.synchronous.upper()}")
-
-    @contextmanager
-    def _write_lock_promptly(self) -> Iterator[None]:
-        """A transaction whose BEGIN IMMEDIATE is retried every 0.2 ms while
-        another writer holds the lock, up to busy_timeout. SQLite's own busy
-        handler sleeps 1, 2, 5, 10, 15, 20, 25 ms ... between tries, so a worker
-        that meets a producer's commit could wait tens of milliseconds for a
-        lock held for one."""
-        transaction = self.db.atomic()
-        deadline = time.monotonic() + self.busy_timeout_ms / 1000
-        self.db.execute_sql("PRAGMA busy_timeout = 0")
-        try:
-            while True:
-                try:
-                    transaction.__enter__()
-                    break
-                except DatabaseBusy:
-                    if time.monotonic() >= deadline:
-                        raise
-                    time.sleep(0.0002)
-        finally:
-            self.db.execute_sql(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
-        try:
-            yield
-        except BaseException as exc:
-            if not transaction.__exit__(type(exc), exc, exc.__traceback__):
-                raise
-        else:
-            transaction.__exit__(None, None, None)
 
     def outbox_waiter(self) -> OutboxWaiter:
         """inotify on the WAL where there is one (no CPU while idle), else a
