@@ -53,6 +53,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--bench-json", help="write the percentile table to this JSON file")
     group.addoption("--bench-plot", metavar="DIR",
                     help="write PNG latency distributions (and raw timings) to DIR")
+    group.addoption("--latency-seconds", type=float, default=3.0,
+                    help="seconds of steady event flow per rate in the outbox latency benchmark")
 
 
 # -- datasets ----------------------------------------------------------------------
@@ -301,6 +303,14 @@ def draws(store: Any, request: pytest.FixtureRequest) -> Draws:
 # -- recording and the gate ------------------------------------------------------------
 
 _RESULTS: list[tuple[str, str, Any, list[float]]] = []  # name, backend, benchmark, base's s
+_MEASURED: list[Figures] = []  # figures measured outside pytest-benchmark (latency)
+
+
+@pytest.fixture
+def record_figures() -> Callable[[Figures], None]:
+    """File figures measured without pytest-benchmark's timer (e.g. the outbox's
+    commit-to-delivery latency, timed across processes) for the table and gate."""
+    return _MEASURED.append
 
 
 @pytest.fixture
@@ -327,12 +337,12 @@ def measure(benchmark: Any, request: pytest.FixtureRequest) -> Callable[..., Non
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if not _RESULTS:
+    if not _RESULTS and not _MEASURED:
         return
     scale = session.config.getoption("--scale")
     listed = [Figures.from_seconds(name, backend, bench.stats.stats.data, base_seconds)
               for name, backend, bench, base_seconds in _RESULTS
-              if bench.stats and bench.stats.stats.data]
+              if bench.stats and bench.stats.stats.data] + _MEASURED
     report = table(listed)
     problems = breaches(listed, scale)
     writer = session.config.get_terminal_writer()

@@ -95,7 +95,7 @@ def breaches(figures: list[Figures], scale: str) -> list[str]:
                                  f"driver's, above the {limit}x threshold ({scale})")
                 continue
             value = getattr(figure, key)
-            if value > limit:
+            if value is not None and value > limit:
                 found.append(f"{figure.backend} {figure.name}: {key} {value:.3f} ms is above the "
                              f"{limit} ms threshold ({scale})")
     return found

@@ -37,6 +37,7 @@ from ..errors import (
     ValidationError,
 )
 from ..models.catalogue import Catalogue, catalogue
+from .wakeups import OutboxWaiter, Sleeper
 
 # Triggers report business-rule violations as "azora|<code>|<field>|<message>"
 # (invalid transitions: "azora|invalid_transition|<entity>|<from>|<to>").
@@ -393,6 +394,20 @@ class Backend(ABC):
     def outbox_maintenance(self) -> str | None:
         """Housekeeping the outbox needs on this backend; returns what was done."""
         return None
+
+    def outbox_bookkeeping(self) -> AbstractContextManager[Any]:
+        """A transaction for a worker's lease bookkeeping (claim, complete), which
+        changes only outbox state. Dialects commit it without waiting for the
+        disk: losing it to a power cut or server crash is the same as the worker
+        dying before it, which leases already make safe (the events come back
+        and are delivered again). Events themselves, and in-transaction handlers'
+        effects, are always committed durably."""
+        return self.db.atomic()
+
+    def outbox_waiter(self) -> OutboxWaiter:
+        """What an idle worker waits on for new events (``backends/wakeups.py``):
+        here a plain sleep; dialects with a change signal return a better one."""
+        return Sleeper()
 
     # -- job search ----------------------------------------------------------------
 

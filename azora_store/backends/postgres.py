@@ -43,6 +43,7 @@ from .base import (
     wait_for_lock,
     whole_number,
 )
+from .wakeups import OutboxWaiter, PostgresListener
 
 try:  # the optional driver
     import psycopg
@@ -539,6 +540,20 @@ END $$"""
         finally:
             self.db.execute_sql("SELECT pg_advisory_unlock(%s)", (OUTBOX_VACUUM_LOCK_KEY,))
         return f"vacuumed {', '.join(due)}"
+
+    @contextmanager
+    def outbox_bookkeeping(self) -> Iterator[None]:
+        """``synchronous_commit = off`` for this transaction only."""
+        with self.db.atomic():
+            self.db.execute_sql("SET LOCAL synchronous_commit = off")
+            yield
+
+    def outbox_waiter(self) -> OutboxWaiter:
+        """LISTEN for the outbox's insert notifications on a connection of its own
+        (outside the pool: it stays in LISTEN for the worker's lifetime)."""
+        params = dict(self.db.connect_params)
+        return PostgresListener(lambda: psycopg.connect(dbname=self.db.database,
+                                                        autocommit=True, **params))
 
     def run_on(self, connection: Any, sql: str, params: Sequence[Any],
                plan_each_time: bool = False) -> list[tuple]:

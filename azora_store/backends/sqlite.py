@@ -42,6 +42,7 @@ from .base import (
     whole_number,
 )
 from .stopwords import as_postgres_reads_it
+from .wakeups import DataVersionPoller, OutboxWaiter, Sleeper, WalWatcher
 
 POSTING_OPEN = ("CASE WHEN {row}.status = 'OPEN' AND {row}.deleted_at IS NULL "
                 "THEN {row}.created_at END")
@@ -116,12 +117,41 @@ class SqliteBackend(Backend):
         pragmas = dict(DEFAULT_PRAGMAS)
         pragmas.update(take_options(self.url, PRAGMA_OPTIONS))
         self.path = path
+        self.journal_mode = str(pragmas["journal_mode"]).lower()
+        self.synchronous = str(pragmas["synchronous"]).lower()
         return AzoraSqliteDatabase(path, pragmas=pragmas, lock_type="IMMEDIATE",
                                    timeout=pragmas["busy_timeout"] / 1000,
                                    check_same_thread=False)
 
     def database_exists(self) -> bool:
         return self.path == ":memory:" or os.path.exists(self.path)
+
+    @contextmanager
+    def outbox_bookkeeping(self) -> Iterator[None]:
+        """``synchronous=NORMAL`` for this transaction only (the WAL is synced by
+        the next durable commit or checkpoint); the setting is per connection,
+        so it is put back at once."""
+        relax = self.synchronous in ("full", "extra")
+        if relax:
+            self.db.execute_sql("PRAGMA synchronous = NORMAL")
+        try:
+            with self.db.atomic():
+                yield
+        finally:
+            if relax:
+                self.db.execute_sql(f"PRAGMA synchronous = {self.synchronous.upper()}")
+
+    def outbox_waiter(self) -> OutboxWaiter:
+        """inotify on the WAL where there is one (no CPU while idle), else a
+        ``PRAGMA data_version`` poll every few milliseconds."""
+        if self.path == ":memory:":
+            return Sleeper()  # no other connection can commit to it
+        if self.journal_mode == "wal":
+            try:
+                return WalWatcher(self.path)
+            except OSError:
+                pass
+        return DataVersionPoller(self.path)
 
     def require_existing(self) -> None:
         self.db.existing_only = True

@@ -55,8 +55,9 @@ class WorkerConfig:
     lease: float = 30.0  # seconds; renewed every lease/3 while handlers run
     backoff_base: float = 1.0  # first retry waits 0.5-1 s, then 1-2 s, 2-4 s, ...
     backoff_cap: float = 3600.0
-    idle_min: float = 0.005  # polling interval when the queue is empty grows to idle_max
-    idle_max: float = 0.5
+    idle_min: float = 0.005  # polling interval when the queue is empty grows to idle_max;
+    idle_max: float = 0.5  # a commit wakes the worker sooner (backend.outbox_waiter)
+    heartbeat: float | None = None  # seconds between lease renewals (default lease/3)
     housekeeping_every: float = 1.0  # fold counters, rescue expired leases, clear hints
     services: tuple[str, ...] = ()  # claim only these services (all when empty)
     leased_only: bool = False  # lease every event, even for transactional handlers
@@ -92,7 +93,8 @@ class Worker:
         self.owner = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.stats = WorkerStats()
         self._stopping = threading.Event()
-        self._in_flight: set[int] = set()
+        self._in_flight: set[int] = set()  # leases the heartbeat renews
+        self._deferred: list[int] = []  # delivered, completed with the next claim
         self._lock = threading.Lock()
         self._last_housekeeping = 0.0
         self._completed_recorded = 0  # stats.completed already in sync_throughput
@@ -135,20 +137,23 @@ class Worker:
                                  daemon=True)
         beats.start()
         idle = self.config.idle_min
+        waiter = self.store.backend.outbox_waiter()
         try:
             while not self.stopping:
                 self._housekeeping()
-                if self.run_once():
+                if self.run_once(settle_later=True):
                     idle = self.config.idle_min
                     if self.config.max_events and self.stats.claimed >= self.config.max_events:
                         break
                     continue
                 if self.config.exit_when_idle and not self._work_left():
                     break
-                self._stopping.wait(idle)
+                waiter.wait(idle, self._stopping)  # a commit ends the wait at once
                 idle = min(idle * 2, self.config.idle_max)
         finally:
             self._stopping.set()
+            self._settle_on_stop()
+            waiter.close()
             beats.join(timeout=self.config.lease)
             self._close_handlers()
             with contextlib.suppress(AzoraError):
@@ -157,29 +162,35 @@ class Worker:
         log.info("worker %s stopped: %s", self.owner, self.stats)
         return self.stats
 
-    def run_once(self) -> int:
+    def run_once(self, settle_later: bool = False) -> int:
         """Take one batch and deliver it (the seed's processSync). Returns how many
         events were taken.
 
         While the recent batches were all for transactional handlers, a batch is
         taken and completed in one transaction (one row write per event). Once a
         batch needs leases, the worker switches to claiming PROCESSING leases
-        directly, until a batch without external handlers comes by again."""
+        directly, until a batch without external handlers comes by again.
+
+        ``settle_later`` (the ``run`` loop): leased events delivered from a full
+        batch are completed in the transaction that claims the next batch (one
+        commit a round instead of two); ``run`` settles any left when it stops."""
         services = self._routed
         if services is None:
+            self._settle_deferred()
             return 0  # no service seen so far has a handler
         if self._idle and not self.outbox.any_ready():
+            self._settle_deferred()
             return 0  # do not take the write lock just to find nothing
         if self._leasing:
-            events = self.outbox.claim(self.owner, self.config.batch, self.config.lease,
-                                       services)
-            self._idle = not events
+            events = self._settle_and_claim(services)
             groups = self._route(events, taken=False)
             self._leasing = self.config.leased_only or any(
                 not handler.transactional for handler, _ in groups)
-            self._deliver_leased_groups(groups)
+            defer = settle_later and len(events) >= self.config.batch
+            self._deliver_leased_groups(groups, defer)
             self.stats.claimed += len(events)
             return len(events)
+        self._settle_deferred()
         with self.db.atomic():
             events = self.outbox.take(self.config.batch, services)
             self._idle = not events
@@ -194,6 +205,36 @@ class Worker:
         self._deliver_leased_groups(leased)
         self.stats.claimed += len(events)
         return len(events)
+
+    def _settle_and_claim(self, services: tuple[str, ...]) -> list[Event]:
+        """Complete the deliveries deferred from the last round and claim the next
+        batch, in one bookkeeping transaction. (A crash before its commit leaves
+        both leased: the delivered events come again once their lease expires,
+        which at-least-once delivery allows.)"""
+        with self.store.backend.outbox_bookkeeping():
+            self._complete_deferred()
+            events = self.outbox.claim(self.owner, self.config.batch, self.config.lease,
+                                       services)
+        self._idle = not events
+        return events
+
+    def _settle_on_stop(self) -> None:
+        try:
+            self._settle_deferred()
+        except AzoraError as exc:
+            log.warning("could not complete delivered events on stop (they are delivered "
+                        "again once their leases expire): %s", exc)
+
+    def _settle_deferred(self) -> None:
+        """Complete the leased events delivered but not yet marked COMPLETED."""
+        if self._deferred:
+            with self.store.backend.outbox_bookkeeping():
+                self._complete_deferred()
+
+    def _complete_deferred(self) -> None:
+        if self._deferred:
+            done, self._deferred = self._deferred, []
+            self._complete(done)
 
     # -- delivery ----------------------------------------------------------------
 
@@ -245,19 +286,31 @@ class Worker:
             for event in todo:
                 handler(event, self.store)
 
-    def _deliver_leased_groups(self, groups: list[tuple[Handler, list[Event]]]) -> None:
+    def _deliver_leased_groups(self, groups: list[tuple[Handler, list[Event]]],
+                               defer: bool = False) -> None:
         if not groups:
             return
-        with self._lock:
-            self._in_flight = {event.id for _, batch in groups for event in batch}
+        ids = [event.id for _, batch in groups for event in batch]
+        self._hold(ids)
         try:
             for handler, batch in groups:
-                self._deliver_leased(handler, batch)
+                self._deliver_leased(handler, batch, defer)
         finally:
-            with self._lock:
-                self._in_flight = set()
+            self._let_go(set(ids) - set(self._deferred))
 
-    def _deliver_leased(self, handler: Handler, events: list[Event]) -> None:
+    def _hold(self, ids: list[int]) -> None:
+        """From now on the heartbeat renews these leases."""
+        with self._lock:
+            self._in_flight.update(ids)
+
+    def _let_go(self, ids: Any) -> None:
+        """Stop renewing these leases: called *before* a statement settles them,
+        so a renewal racing with it never reports a settled lease as lost."""
+        with self._lock:
+            self._in_flight.difference_update(ids)
+
+    def _deliver_leased(self, handler: Handler, events: list[Event], defer: bool = False
+                        ) -> None:
         if handler.transactional:
             self._deliver_leased_in_transaction(handler, events)
             return
@@ -275,15 +328,13 @@ class Worker:
                 self._fail(event, exc, taken=False)
             else:
                 done.append(event.id)
-        if done:
-            completed = self.outbox.complete(self.owner, done)
-            self.stats.completed += len(completed)
-            lost = set(done) - set(completed)
-            if lost:
-                self.stats.lost_leases += len(lost)
-                log.warning("lost the lease of %d event(s) %s: another worker delivers them",
-                            len(lost), sorted(lost)[:10])
+        if done and defer and not self.stopping:
+            self._deferred.extend(done)  # completed with the next claim
+        elif done:
+            with self.store.backend.outbox_bookkeeping():
+                self._complete(done)
         if untouched:
+            self._let_go(untouched)
             self.stats.released += self.outbox.release(self.owner, untouched)
 
     # -- batch handlers (brokers) -------------------------------------------------
@@ -293,7 +344,9 @@ class Worker:
         answers per event: None (delivered), ``Deferred`` (sink down: released
         with a delay, no attempt spent) or an exception (an attempt spent)."""
         if self.stopping:
-            self.stats.released += self.outbox.release(self.owner, [e.id for e in events])
+            ids = [e.id for e in events]
+            self._let_go(ids)
+            self.stats.released += self.outbox.release(self.owner, ids)
             return
         self._start_handler(handler)
         try:
@@ -315,10 +368,10 @@ class Worker:
             else:
                 self._fail(event, result, taken=False)
         if done:
-            completed = self.outbox.complete(self.owner, done)
-            self.stats.completed += len(completed)
-            self.stats.lost_leases += len(done) - len(completed)
+            with self.store.backend.outbox_bookkeeping():
+                self._complete(done)
         for (delay, reason), ids in deferred.items():
+            self._let_go(ids)
             self.stats.deferred += self.outbox.release(self.owner, ids, delay, reason)
 
     def _start_handler(self, handler: Any) -> None:
@@ -340,9 +393,23 @@ class Worker:
                     log.warning("closing handler %s failed: %s", handler.name, exc)
         self._started.clear()
 
+    def _complete(self, done: list[int]) -> None:
+        """Mark delivered leased events COMPLETED (in the caller's bookkeeping
+        transaction); a lease lost meanwhile is reported (another worker
+        delivers that event again)."""
+        self._let_go(done)
+        completed = self.outbox.complete(self.owner, done)
+        self.stats.completed += len(completed)
+        lost = set(done) - set(completed)
+        if lost:
+            self.stats.lost_leases += len(lost)
+            log.warning("lost the lease of %d event(s) %s: another worker delivers them",
+                        len(lost), sorted(lost)[:10])
+
     def _deliver_leased_in_transaction(self, handler: Handler, events: list[Event]) -> None:
         """A transactional handler on leases (``leased_only``): effect, consumer record
         and completion commit together, for the events this worker still holds."""
+        self._let_go([e.id for e in events])  # the lock taken next protects them
         if self.stopping:
             self.stats.released += self.outbox.release(self.owner, [e.id for e in events])
             return
@@ -371,6 +438,8 @@ class Worker:
     def _fail(self, event: Event, exc: BaseException, taken: bool) -> None:
         delay = backoff_delay(event.attempts, self.config.backoff_base, self.config.backoff_cap)
         error = f"{type(exc).__name__}: {exc}"
+        if not taken:
+            self._let_go([event.id])
         status = (self.outbox.untake(event, error, delay) if taken
                   else self.outbox.fail(self.owner, event, error, delay))
         if status == "FAILED":
@@ -388,22 +457,30 @@ class Worker:
 
     def _heartbeat(self) -> None:
         """Renew the leases of the batch in hand every lease/3 seconds."""
-        interval = self.config.lease / 3
+        interval = self.config.heartbeat or self.config.lease / 3
         try:
             while not self._stopping.wait(interval):
-                with self._lock:
-                    ids = sorted(self._in_flight)
-                if not ids:
-                    continue
-                try:
-                    held = self.outbox.renew(self.owner, ids, self.config.lease)
-                except AzoraError as exc:
-                    log.warning("lease renewal failed (will retry): %s", exc)
-                    continue
-                if len(held) < len(ids):
-                    log.warning("lost %d lease(s) while handling them", len(ids) - len(held))
+                self._renew_leases()
         finally:
             self.db.close()
+
+    def _renew_leases(self) -> None:
+        """One renewal. A lease the worker let go of meanwhile (completed, failed,
+        released) is not lost, so only ids still held after the renewal count."""
+        with self._lock:
+            ids = sorted(self._in_flight)
+        if not ids:
+            return
+        try:
+            held = self.outbox.renew(self.owner, ids, self.config.lease)
+        except AzoraError as exc:
+            log.warning("lease renewal failed (will retry): %s", exc)
+            return
+        with self._lock:
+            lost = [event_id for event_id in ids
+                    if event_id not in held and event_id in self._in_flight]
+        if lost:
+            log.warning("lost %d lease(s) while handling them: %s", len(lost), lost[:10])
 
     def _housekeeping(self) -> None:
         now = time.monotonic()

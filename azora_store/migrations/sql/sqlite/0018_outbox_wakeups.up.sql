@@ -1,0 +1,3 @@
+-- Nothing to create: SQLite workers learn of commits from the WAL file
+-- (inotify) or PRAGMA data_version. A statement keeps the file non-empty.
+SELECT 1;
