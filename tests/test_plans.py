@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from azora_store.bench_command import pytest_arguments
+from azora_store.bench.command import pytest_arguments
 from azora_store.cli import cli
 from azora_store.doctor import diagnose
 from azora_store.plans import capture, query_plans
