@@ -19,7 +19,7 @@ from .clitools import db_option, echo_err
 from .compliance.commands import audit_group
 from .errors import AzoraError, ConfigurationError
 from .market.commands import demo_command, market_group
-from .seed_command import seed_command
+from .seed.command import seed_command
 from .sync.commands import sync_group
 
 if TYPE_CHECKING:
