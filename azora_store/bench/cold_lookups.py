@@ -24,7 +24,7 @@ from typing import Any
 from azora_store import open_store
 from azora_store.bench.gate import percentile
 from azora_store.errors import NotFound
-from azora_store.plans import capture
+from azora_store.search.plans import capture
 
 WARMUP = 20  # calls on other ids first: code paths and the b-tree's upper levels
 

@@ -30,7 +30,7 @@ from azora_store import open_store
 from azora_store.backends import DatabaseURL, backend_class
 from azora_store.bench.gate import Figures, breaches, table
 from azora_store.bench.turns import in_turns
-from azora_store.plans import capture
+from azora_store.search.plans import capture
 from azora_store.seed import SCALES, Seeder, document_number
 
 #: Seeded datasets, under the working directory (the checkout for ``make bench``).

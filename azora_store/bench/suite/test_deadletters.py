@@ -16,7 +16,7 @@ import pytest
 
 from azora_store import open_store
 from azora_store.clock import utcnow
-from azora_store.plans import capture
+from azora_store.search.plans import capture
 
 FAILED_EVENTS = 200_000
 SERVICES = ("search", "billing", "mail", "analytics", "crm", "ledger", "webhooks", "audit")
