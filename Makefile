@@ -39,7 +39,7 @@ test: $(DEV)  ## every test, on SQLite and on PostgreSQL ($$AZORA_TEST_PG_URL)
 test-fast: $(DEV)  ## the inner loop: every test but those marked slow
 	$(BIN)/pytest -m "not slow"
 
-bench: $(DEV)  ## the four target queries on both backends at $(SCALE) scale; gated by benchmarks/thresholds.toml
+bench: $(DEV)  ## the four target queries on both backends at $(SCALE) scale; gated by azora_store/bench/thresholds.toml
 	$(BIN)/azora-store bench --scale $(SCALE) --json .benchmarks/bench-$(SCALE).json
 
 load: $(DEV)  ## seed (or reuse) a database, serve it, bounded headless Locust, stop; gated

@@ -103,7 +103,7 @@ def _add_user_counters(store: Any, report: Report, full: bool) -> None:
 def _add_query_plans(store: Any, report: Report) -> None:
     """The plan of every statement behind the four target queries; a warning
     for each big table one of them reads from end to end."""
-    from .plans import BIG_TABLE_ROWS, query_plans
+    from .search.plans import BIG_TABLE_ROWS, query_plans
 
     for plan in query_plans(store):
         rows = []

@@ -27,8 +27,8 @@ EXTRAS: dict[str, str] = {
     "aio_pika": "rabbitmq",
     "matplotlib": "plots",
     "playwright": "browser",
-    "pytest": "dev",
-    "pytest_benchmark": "dev",
+    "pytest": "bench",
+    "pytest_benchmark": "bench",
 }
 
 
@@ -53,16 +53,18 @@ def require(module: str, needed_by: str) -> ModuleType:
         raise missing_extra(module, needed_by, EXTRAS.get(top), detail) from None
 
 
-def check(modules: tuple[str, ...], needed_by: str) -> None:
+def check(modules: tuple[str, ...], needed_by: str, extra: str | None = None) -> None:
     """Make sure every one of ``modules`` can be imported, without importing
-    them (a server imports some of them only after setting things up)."""
+    them (a server imports some of them only after setting things up).
+    ``extra`` names the extra that installs them all (else each module's own)."""
     for module in modules:
         try:
             found = importlib.util.find_spec(module) is not None
         except (ImportError, ValueError):  # a parent package missing, or a blocked entry
             found = False
         if not found:
-            raise missing_extra(module, needed_by, EXTRAS.get(module.partition(".")[0]))
+            raise missing_extra(module, needed_by,
+                                extra or EXTRAS.get(module.partition(".")[0]))
 
 
 __all__ = ["EXTRAS", "check", "missing_extra", "require"]

@@ -1,11 +1,11 @@
-"""The benchmark gate (benchmarks/gate.py): percentiles from raw timings, and
+"""The benchmark gate (azora_store/bench/gate.py): percentiles from raw timings, and
 thresholds.toml keys that cover a figure and everything under it; the package
-and its baseline timed in turns (benchmarks/turns.py)."""
+and its baseline timed in turns (azora_store/bench/turns.py)."""
 
 from __future__ import annotations
 
-from benchmarks.gate import Figures, breaches, limits_for, load_thresholds, percentile, table
-from benchmarks.turns import in_turns
+from azora_store.bench.gate import Figures, breaches, limits_for, load_thresholds, percentile, table
+from azora_store.bench.turns import in_turns
 
 
 def test_percentile_interpolates_between_ranks():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -55,3 +57,19 @@ def test_type_hints_ship_with_the_package():
     assert (PACKAGE / "py.typed").is_file()
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert "py.typed" in config["tool"]["setuptools"]["package-data"]["azora_store"]
+
+
+def test_the_bench_suite_ships_with_the_package(tmp_path: Path) -> None:
+    """azora-store bench runs a suite inside the package (pip install
+    'azora_store[bench]' is enough), collected from any working directory."""
+    from azora_store.bench.command import SUITE
+
+    assert SUITE.is_relative_to(PACKAGE) and (SUITE / "conftest.py").is_file()
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "bench/thresholds.toml" in config["tool"]["setuptools"]["package-data"]["azora_store"]
+    assert "pytest-benchmark>=5.1" in config["project"]["optional-dependencies"]["bench"]
+    result = subprocess.run([sys.executable, "-m", "pytest", str(SUITE), "--collect-only",
+                             "-q", "-p", "no:cacheprovider", "--scale", "tiny"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "test_queries.py::test_user_stats[sqlite]" in result.stdout

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from azora_store.bench_command import pytest_arguments
+from azora_store.bench.command import pytest_arguments
 from azora_store.cli import cli
 from azora_store.doctor import diagnose
-from azora_store.plans import capture, query_plans
 from azora_store.queries import search_jobs
+from azora_store.search.plans import capture, query_plans
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""Budget buckets (azora_store.search_facets): every budget in a range falls in
+"""Budget buckets (azora_store.search.facets): every budget in a range falls in
 one of the range's buckets, in Python and in SQL alike."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import sqlite3
 from hypothesis import given
 from hypothesis import strategies as st
 
-from azora_store.search_facets import (
+from azora_store.search.facets import (
     MAX_BUDGET_BUCKETS,
     budget_bucket,
     budget_bucket_sql,

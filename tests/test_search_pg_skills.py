@@ -11,9 +11,9 @@ from decimal import Decimal
 
 import pytest
 
-from azora_store import queries
 from azora_store.models import Job, JobSkill, JobStatus, User
 from azora_store.queries import search_jobs
+from azora_store.search import planner
 from tests.helpers import sql
 
 T0 = datetime(2026, 1, 1, 12, 0, 0)
@@ -131,13 +131,13 @@ def board(store, client) -> dict[int, Job]:
 
 
 @pytest.mark.parametrize("facets", [1.0, 0.0], ids=["narrowed", "rows"])
-@pytest.mark.parametrize("skip", [queries.TEXT_WINDOW_SKIP, 0], ids=["bounded", "windows"])
+@pytest.mark.parametrize("skip", [planner.TEXT_WINDOW_SKIP, 0], ids=["bounded", "windows"])
 @pytest.mark.parametrize("query", QUERIES, ids=lambda q: repr(q)[:60])
 def test_text_and_skills_match_the_oracle_on_every_page_size(store, board, monkeypatch,
                                                             query, skip, facets) -> None:
     # skip=0: Postgres walks the windows of ids even for these rare skills.
     # facets=1.0: currency and budget always narrow inside the index; 0.0: never.
-    monkeypatch.setattr(queries, "TEXT_WINDOW_SKIP", skip)
+    monkeypatch.setattr(planner, "TEXT_WINDOW_SKIP", skip)
     monkeypatch.setattr(store.backend, "text_facet_share", facets)
     want = expected(query)
     for limit in (1, 2, 3, 5, 100):
@@ -223,7 +223,7 @@ def test_a_tampered_cursor_is_refused(store, board) -> None:
     from azora_store.errors import ValidationError
 
     first = search_jobs(store, text="pipeline", limit=1)
-    fingerprint = queries.SearchRequest.build("pipeline", (), "OPEN", None, None, None,
+    fingerprint = planner.SearchRequest.build("pipeline", (), "OPEN", None, None, None,
                                               1).fingerprint
     codec = store.queries.cursors
     assert first.next_cursor == codec.encode(fingerprint, [0, 40001])
@@ -237,7 +237,7 @@ def test_postgres_windows_bound_each_statement(store, board, monkeypatch) -> Non
     sized by the matches seen, a sparse one ends with the rest of the ids; with
     rare skills it is one statement for both tiers. SQLite runs one statement
     per tier."""
-    from azora_store.plans import capture
+    from azora_store.search.plans import capture
 
     def statements(**query) -> int:
         search_jobs(store, **query)  # warm the plan numbers
@@ -253,7 +253,7 @@ def test_postgres_windows_bound_each_statement(store, board, monkeypatch) -> Non
     # per tier: nothing in the newest window nor in the next six units: the rest
     assert statements(text="shop", limit=20) == 3 + 3
     assert statements(text="pipeline", skills=["sql"], limit=20) == 1  # "sql" is rare
-    monkeypatch.setattr(queries, "TEXT_WINDOW_SKIP", 0)
+    monkeypatch.setattr(planner, "TEXT_WINDOW_SKIP", 0)
     assert statements(text="pipeline", skills=["sql"], limit=20) == 2 + 2
 
 
@@ -281,7 +281,7 @@ def test_budget_and_currency_changes_reach_the_index(store, board, monkeypatch) 
 
 def _narrowed_by(store, **query) -> str:
     """The parameters of the statements a text search ran, as one string."""
-    from azora_store.plans import capture
+    from azora_store.search.plans import capture
 
     fresh_stats(store)
     statements = capture(store, lambda: search_jobs(store, text="pipeline", **query))
@@ -291,7 +291,7 @@ def _narrowed_by(store, **query) -> str:
 def test_only_selective_facets_narrow_the_index(store, board, monkeypatch) -> None:
     """Where the index is walked in windows (Postgres) or by its own order
     (SQLite), a facet many jobs share costs more to read than to check."""
-    monkeypatch.setattr(queries, "TEXT_WINDOW_SKIP", 0)  # Postgres: windows, even here
+    monkeypatch.setattr(planner, "TEXT_WINDOW_SKIP", 0)  # Postgres: windows, even here
 
     def narrowed(**query) -> bool:
         marks = ("cu_", "bu_", "cb_", "currency ", "budget ")

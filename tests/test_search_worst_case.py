@@ -16,8 +16,8 @@ import pytest
 
 from azora_store import open_store
 from azora_store.crypto import KEY_ENV, default_cipher, generate_key
-from azora_store.plans import capture, query_plans
 from azora_store.queries import RANGE_SORT_CAP, search_jobs
+from azora_store.search.plans import capture, query_plans
 from azora_store.seed import Seeder
 from tests.conftest import RUN_ID, PostgresServer
 

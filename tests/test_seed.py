@@ -19,14 +19,8 @@ from azora_store.cli import cli
 from azora_store.crypto import KEY_ENV, default_cipher, generate_key
 from azora_store.errors import ConfigurationError
 from azora_store.queries import kyc_lookup, search_jobs, user_stats
-from azora_store.seed import (
-    SCALES,
-    START,
-    TABLES,
-    Seeder,
-    _stamp,
-    document_number,
-)
+from azora_store.seed import SCALES, START, TABLES, Seeder, document_number
+from azora_store.seed.common import _stamp
 from azora_store.threads import in_background
 from azora_store.user_counters import check_user_counters
 from tests.conftest import RUN_ID, PostgresServer
@@ -196,7 +190,7 @@ def test_seed_refusal_names_the_database_to_reset(seeded, seeded_key, backend) -
 def test_progress_rates_count_from_each_tables_own_start(monkeypatch, capsys) -> None:
     """The outbox loads beside the other tables and their reports interleave: a
     table's rate is its rows over the time since its own first report."""
-    from azora_store import seed_command
+    from azora_store.seed import command as seed_command
 
     now = [0.0]
     monkeypatch.setattr(seed_command, "time", SimpleNamespace(perf_counter=lambda: now[0]))

@@ -500,7 +500,7 @@ class Backend(ABC):
         """A predicate the text index resolves itself, ANDed to ``text_search``'s:
         jobs in ``currency``, whose id lies in ``window`` ((low, high), low a
         multiple of ``text_window_ids``), whose budget bucket is one of the
-        range's (``search_facets.budget_buckets``), each where given and held by
+        range's (``search.facets.budget_buckets``), each where given and held by
         the index. ("", []) where it holds none (the caller checks every filter
         on the jobs row anyway, so narrowing is only ever a superset)."""
 

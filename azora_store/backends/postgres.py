@@ -29,7 +29,7 @@ from ..errors import (
 )
 from ..extras import missing_extra
 from ..replicas.options import replica_options, replica_settings
-from ..search_facets import budget_bucket_sql, budget_buckets
+from ..search.facets import budget_bucket_sql, budget_buckets
 from ..threads import in_background
 from .base import (
     Backend,
@@ -63,7 +63,7 @@ OPEN_JOB = "status = 'OPEN' AND deleted_at IS NULL"
 # skills, its currency and the window unit of its id. Each holds a space, which
 # no word the parser emits ever does, so no typed text can match one.
 SKILL_LEXEME, CURRENCY_LEXEME, WINDOW_LEXEME = "skill ", "currency ", "ids "
-# Since migration 0014 also "budget <currency> <bucket>" (see search_facets).
+# Since migration 0014 also "budget <currency> <bucket>" (see search.facets).
 BUDGET_PAIR_LEXEME = "budget "
 TEXT_QUERY = "websearch_to_tsquery('english', %s)"  # any text a user types, safely
 TEXT_WINDOW_SHIFT = 12  # 4,096 ids per window unit

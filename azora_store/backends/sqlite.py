@@ -31,7 +31,7 @@ from ..errors import (
     ValidationError,
 )
 from ..models.fields import CompositeForeignKey
-from ..search_facets import budget_bucket_sql, budget_buckets
+from ..search.facets import budget_bucket_sql, budget_buckets
 from .base import (
     Backend,
     TranslatingDatabase,

@@ -1,5 +1,5 @@
 """Job search: on Postgres, each OPEN job's vectors also hold the pair of its
-currency and budget bucket (``azora_store.search_facets``), which a search with
+currency and budget bucket (``azora_store.search.facets``), which a search with
 a currency and a budget range ORs into its one unwindowed GIN scan, so the heap
 is visited for the jobs in range only. SQLite's FTS5 rows hold the pairs since
 0012: nothing to do there."""

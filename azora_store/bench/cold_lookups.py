@@ -1,6 +1,6 @@
 """Look-ups by id from cold pages, one fresh process per run (issue 14).
 
-    python -m benchmarks.cold_lookups --db URL [--rounds 1000] [--query user_stats]
+    python -m azora_store.bench.cold_lookups --db URL [--rounds 1000] [--query user_stats]
 
 Each run opens a new process and a new connection (SQLite: an empty page
 cache; Postgres: a new server process, though shared_buffers and the OS cache
@@ -22,9 +22,9 @@ from collections.abc import Callable
 from typing import Any
 
 from azora_store import open_store
+from azora_store.bench.gate import percentile
 from azora_store.errors import NotFound
-from azora_store.plans import capture
-from benchmarks.gate import percentile
+from azora_store.search.plans import capture
 
 WARMUP = 20  # calls on other ids first: code paths and the b-tree's upper levels
 

@@ -1,5 +1,6 @@
-"""``azora-store bench``: run the benchmark suite (``benchmarks/``) and print the
-percentile table; a breached threshold makes the exit status 1."""
+"""``azora-store bench``: run the benchmark suite (``azora_store/bench/suite``,
+shipped with the package) and print the percentile table; a breached threshold
+makes the exit status 1."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ from typing import Any
 
 import click
 
-from .backends import DatabaseURL, backend_class
-from .extras import check
-from .seed import SCALES
+from ..backends import DatabaseURL, backend_class
+from ..extras import check
+from ..seed import SCALES
 
-SUITE = Path(__file__).resolve().parents[1] / "benchmarks"
+SUITE = Path(__file__).resolve().with_name("suite")
 
 
 def pytest_arguments(scale: str, backend: str, url: str | None, json_path: str | None,
@@ -58,10 +59,10 @@ def pytest_arguments(scale: str, backend: str, url: str | None, json_path: str |
 def bench_command(scale: str, backend: str, url: str | None, json_path: str | None,
                   rounds: int, seed: int, select: str | None, plot_dir: str | None) -> None:
     """Measure the four target queries (p50/p95/p99, and the raw driver's p50
-    for the same SQL) and check benchmarks/thresholds.toml.
+    for the same SQL) and check the thresholds (azora_store/bench/thresholds.toml).
 
-    Needs a source checkout with the dev extra (pip install -e '.[dev]':
-    pytest-benchmark, numpy to seed, psycopg for PostgreSQL).
+    Needs the bench extra (pip install 'azora_store[bench]': pytest,
+    pytest-benchmark, numpy to seed) and the pg extra for PostgreSQL.
 
     \b
     Example:
@@ -70,14 +71,11 @@ def bench_command(scale: str, backend: str, url: str | None, json_path: str | No
       azora-store bench --scale medium --plot docs/img/bench
     """
     check(("pytest", "pytest_benchmark") + (("numpy",) if url is None else ()),
-          "azora-store bench")
+          "azora-store bench", extra="bench")
     if plot_dir:
         check(("matplotlib",), "azora-store bench --plot")
-    if not SUITE.is_dir():
-        raise click.ClickException(f"no benchmark suite at {SUITE}: bench runs from a source "
-                                   "checkout (git clone, then pip install -e '.[dev]')")
     if url is not None:  # a bad URL or a missing database is reported before pytest starts
-        from .store import open_store
+        from ..store import open_store
 
         with open_store(url, create=False) as store:
             store.backend.fetch("SELECT 1", ())

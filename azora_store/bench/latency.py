@@ -8,7 +8,7 @@ handler being called with it, both read from ``time.monotonic()`` (one clock
 for every process on Linux), so no wall-clock step or database timestamp
 rounding enters the figures.
 
-    python -m benchmarks.latency --db sqlite:///lat.db --rates 20 200 2000 --seconds 5
+    python -m azora_store.bench.latency --db sqlite:///lat.db --rates 20 200 2000 --seconds 5
 
 Run it against another checkout of the package (``PYTHONPATH=/path/to/old``)
 to get figures before and after a change in one sitting: only the public
@@ -72,7 +72,7 @@ def _worker(url: str, config: dict[str, Any], ready: Any, stop: Any, results: An
 
 
 def _percentile(values: list[float], q: float) -> float:
-    from benchmarks.gate import percentile
+    from azora_store.bench.gate import percentile
 
     return percentile(values, q)
 

@@ -5,7 +5,7 @@ wait at a start line; the clock runs from the start signal until every event
 is COMPLETED. Duplicates are counted: the workers' claims must add up to N
 exactly (a claim is a delivery), with no lost lease.
 
-    python -m benchmarks.sync_throughput --db sqlite:///bench.db --workers 1 2 4
+    python -m azora_store.bench.sync_throughput --db sqlite:///bench.db --workers 1 2 4
 """
 
 from __future__ import annotations

@@ -6,10 +6,10 @@ library's defaults (WAL, ``synchronous=FULL`` for both: huey leaves SQLite's
 default, which is FULL). huey runs its consumer's own per-task path
 (``dequeue`` then ``execute``) in a loop in one process, without the
 consumer's scheduler around it; the outbox runs a real worker process
-(``benchmarks.sync_throughput``), leased (like an external handler) and
+(``azora_store.bench.sync_throughput``), leased (like an external handler) and
 in-transaction. Runs alternate, so both see the same moments of the machine.
 
-    python -m benchmarks.one_event --dir /tmp --events 5000 --repeat 3
+    python -m azora_store.bench.one_event --dir /tmp --events 5000 --repeat 3
 
 (huey is not a dependency: ``pip install huey`` to run this.)
 """
@@ -63,7 +63,7 @@ def huey_rate(directory: str, events: int) -> float:
 
 
 def outbox_rate(directory: str, events: int, leased: bool) -> float:
-    from benchmarks.sync_throughput import measure
+    from azora_store.bench.sync_throughput import measure
 
     path = os.path.join(directory, f"h19_one_{os.getpid()}.db")
     try:

@@ -8,9 +8,9 @@ from typing import Any
 
 import click
 
-from .clitools import db_option
-from .extras import require
-from .seed import SCALES, Seeder
+from ..clitools import db_option
+from ..extras import require
+from . import SCALES, Seeder
 
 
 class Progress:

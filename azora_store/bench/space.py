@@ -25,7 +25,7 @@ from typing import Any
 from azora_store.models.marketplace import JobStatus
 from azora_store.money import CURRENCIES
 from azora_store.queries import search_jobs
-from azora_store.seed_words import DESCRIPTION_WORDS, SKILLS, TITLE_ROLES, TITLE_TASKS
+from azora_store.seed.words import DESCRIPTION_WORDS, SKILLS, TITLE_ROLES, TITLE_TASKS
 
 STATUSES = [status.value for status in JobStatus]
 ABSENT_SKILLS = ["autocad training", "cobol on mars", "quantum knitting"]

@@ -2,7 +2,7 @@
 
 pytest-benchmark keeps every round's time but reports no p95/p99 and has no
 absolute thresholds, so this module computes the percentiles from the raw data
-and compares them with ``benchmarks/thresholds.toml``:
+and compares them with ``azora_store/bench/thresholds.toml``:
 
     [small.sqlite]
     "search" = { p99 = 10.0 }               # milliseconds; every search/... figure
@@ -10,7 +10,7 @@ and compares them with ``benchmarks/thresholds.toml``:
     "user_stats" = { p99 = 1.0, p50_ratio = 1.25 }
     "search/space" = { p99 = 8.0, max = 50.0 }  # max: the slowest call
 
-Each search class of ``benchmarks/space.py`` is its own figure
+Each search class of ``azora_store/bench/space.py`` is its own figure
 (``search/space/status-completed``, ``search/space/text``...), so a key over
 them gates the worst class, not the mix.
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import AzoraError
+from ..errors import AzoraError
 
 BIG_TABLE_ROWS = 10_000  # a full scan of a table this large is worth a warning
 ABSENT_SKILL = "autocad training"  # no seeded job has it

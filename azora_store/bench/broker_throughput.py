@@ -2,7 +2,7 @@
 processes, the clock running until every event is COMPLETED (= acknowledged
 by the broker), with the no-op handler's figure measured in the same run.
 
-    python -m benchmarks.broker_throughput --db sqlite:///bench.db --events 100000 \\
+    python -m azora_store.bench.broker_throughput --db sqlite:///bench.db --events 100000 \\
         --sinks noop nats rabbitmq --workers 1 2 4
 
 Every event has its own ordering key (a backlog of heads: the worker may claim
@@ -21,7 +21,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass
 
-from benchmarks.sync_throughput import _worker
+from azora_store.bench.sync_throughput import _worker
 
 NATS = "nats://127.0.0.1:4222"
 AMQP = "amqp://guest:guest@127.0.0.1:5672/"

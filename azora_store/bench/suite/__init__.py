@@ -1,0 +1,1 @@
+"""The benchmark suite ``azora-store bench`` runs (pytest-benchmark tests)."""
