@@ -16,12 +16,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import multiprocessing
-import time
 import uuid
 from dataclasses import asdict, dataclass
 
-from azora_store.bench.sync_throughput import _worker
+from azora_store.bench.sync_throughput import drain_backlog
 
 NATS = "nats://127.0.0.1:4222"
 AMQP = "amqp://guest:guest@127.0.0.1:5672/"
@@ -71,35 +69,8 @@ async def in_broker(sink: str, tag: str) -> int | None:
 
 
 def measure(url: str, sink: str, workers: int, events: int, batch: int) -> Result:
-    from azora_store import open_store
-
     tag = uuid.uuid4().hex[:8]
-    route = routes(tag)[sink]
-    with open_store(url) as store:
-        store.migrate()
-        store.db.execute_sql("DELETE FROM service_sync")
-        store.sync.fold()
-        store.sync.enqueue_many({"service": "bench", "entity_type": "Job", "entity_id": n,
-                                 "operation": "UPDATE", "payload": {"n": n}}
-                                for n in range(events))
-        backend = store.backend.name
-        context = multiprocessing.get_context("spawn")
-        ready, start, results = context.Semaphore(0), context.Event(), context.Queue()
-        processes = [context.Process(target=_worker, args=(url, route, batch, ready, start,
-                                                           results)) for _ in range(workers)]
-        for process in processes:
-            process.start()
-        for _ in processes:
-            ready.acquire()
-        began = time.perf_counter()
-        start.set()
-        while store.sync.status().counts["COMPLETED"] < events:
-            time.sleep(0.005)
-        seconds = time.perf_counter() - began
-        for _ in processes:
-            results.get(timeout=120)
-        for process in processes:
-            process.join()
+    backend, seconds, _ = drain_backlog(url, routes(tag)[sink], workers, events, batch)
     held = asyncio.run(in_broker(sink, tag))
     return Result(backend, sink, workers, events, batch, round(seconds, 3),
                   round(events / seconds), held)

@@ -48,11 +48,12 @@ def _worker(url: str, route: str, batch: int, ready: Any, start: Any, results: A
                  "lost": stats.lost_leases})
 
 
-def measure(url: str, workers: int, events: int, batch: int = 100, leased: bool = False
-            ) -> Result:
+def drain_backlog(url: str, route: str, workers: int, events: int, batch: int
+                  ) -> tuple[str, float, list[dict[str, int]]]:
+    """Enqueue a backlog of ``events`` and time ``workers`` spawned processes
+    draining it through ``route``: (backend name, seconds, each worker's report)."""
     from azora_store import open_store
 
-    route = "noop" if leased else "noop:transactional"
     with open_store(url) as store:
         store.migrate()
         store.db.execute_sql("DELETE FROM service_sync")
@@ -74,9 +75,16 @@ def measure(url: str, workers: int, events: int, batch: int = 100, leased: bool 
         while store.sync.status().counts["COMPLETED"] < events:
             time.sleep(0.005)
         seconds = time.perf_counter() - began
-        reports = [results.get(timeout=60) for _ in processes]
+        reports = [results.get(timeout=120) for _ in processes]
         for process in processes:
             process.join()
+    return backend, seconds, reports
+
+
+def measure(url: str, workers: int, events: int, batch: int = 100, leased: bool = False
+            ) -> Result:
+    route = "noop" if leased else "noop:transactional"
+    backend, seconds, reports = drain_backlog(url, route, workers, events, batch)
     delivered = sum(report["claimed"] for report in reports)
     duplicates = delivered - events + sum(report["lost"] for report in reports)
     return Result(backend, "leased" if leased else "in-transaction", workers, events, batch,
