@@ -55,9 +55,12 @@ class Queries(SearchPlanner):
             f"applications, reviews_received, {average}, earnings FROM user_counters "
             f"WHERE user_id = {self.p} AND active")
         kyc = ("SELECT user_id, status, risk_level, document_type, document_masked, country, "
-               "submitted_at, reviewed_at, expires_at FROM kyc_verifications WHERE ")
-        self._kyc_by_user_sql = kyc + f"user_id = {self.p}"
-        self._kyc_by_document_sql = kyc + f"document_index = {self.p} ORDER BY id"
+               "submitted_at, reviewed_at, expires_at FROM kyc_verifications")
+        # By user: from the covering index alone (migration 0024), one leaf when
+        # cold; SQLite would take the unique index on user_id and then the row.
+        self._kyc_by_user_sql = (kyc + self.backend.index_hint("ix_kyc_verifications_user")
+                                 + f" WHERE user_id = {self.p}")
+        self._kyc_by_document_sql = kyc + f" WHERE document_index = {self.p} ORDER BY id"
 
     # -- execution -----------------------------------------------------------------
 

@@ -9,8 +9,9 @@ from decimal import Decimal
 import pytest
 
 from azora_store.errors import NotFound, ValidationError
-from azora_store.models import Job, JobSkill, JobStatus, User
+from azora_store.models import Job, JobSkill, JobStatus, KYCVerification, User
 from azora_store.queries import kyc_lookup, search_jobs, sync_status, user_stats
+from azora_store.search.plans import capture
 from tests.helpers import sql
 
 T0 = datetime(2026, 1, 1, 12, 0, 0)
@@ -215,6 +216,31 @@ def test_kyc_lookup_by_user_and_by_document(store, board) -> None:
         kyc_lookup(store, document_number="ZZ0000000")
     with pytest.raises(ValidationError):
         kyc_lookup(store)
+
+
+def test_kyc_lookup_by_user_reads_the_covering_index_alone(store, board) -> None:
+    """Migration 0024: the look-up by user is answered from one index (a cold
+    look-up reads one leaf, not a leaf and then the row), and that index follows
+    every change of the columns it carries."""
+    client, _ = board
+    officer = User.create(email="officer@example.org", full_name="Olu", role="ADMIN")
+    submitted = store.compliance.submit_kyc(client.id, "PASSPORT", "AB1234567", country="ZA")
+    store.compliance.approve_kyc(submitted.id, officer.id, risk_level="HIGH")
+    row = KYCVerification.get(KYCVerification.user == client.id)
+    record = kyc_lookup(store, user_id=client.id)
+    assert (record.status, record.risk_level, record.document_masked, record.country) == (
+        "APPROVED", "HIGH", row.document_masked, "ZA")
+    assert record.expires_at is not None and record.reviewed_at is not None
+    backend = store.backend
+    if backend.name == "postgresql":  # the visibility map makes an index-only scan pay
+        store.db.execute_sql("VACUUM ANALYZE kyc_verifications")
+        store.db.execute_sql("SET enable_seqscan = off")  # a one-row table is read whole
+    statements = capture(store, lambda: kyc_lookup(store, user_id=client.id))
+    assert len(statements) == 1
+    sql_text, params, _ = statements[0]
+    plan = "\n".join(backend.explain(sql_text, params))
+    assert "ix_kyc_verifications_user" in plan, plan
+    assert ("COVERING INDEX" if backend.name == "sqlite" else "Index Only Scan") in plan, plan
 
 
 def test_sync_status_counts_what_was_queued(store, board) -> None:

@@ -88,6 +88,12 @@ class KYCVerification(BaseModel):
 
 KYCVerification.add_index(ModelIndex(KYCVerification, (KYCVerification.document_index,),
                                      name="ix_kyc_verifications_document_index"))
+# kyc_lookup by user reads this index alone (migration 0024): one leaf when cold.
+KYCVerification.add_index(ModelIndex(KYCVerification, (
+    KYCVerification.user, KYCVerification.status, KYCVerification.risk_level,
+    KYCVerification.document_type, KYCVerification.document_masked, KYCVerification.country,
+    KYCVerification.submitted_at, KYCVerification.reviewed_at, KYCVerification.expires_at),
+    name="ix_kyc_verifications_user"))
 
 
 class AMLCheck(BaseModel):

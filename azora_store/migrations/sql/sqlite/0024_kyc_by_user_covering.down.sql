@@ -1,0 +1,1 @@
+DROP INDEX "ix_kyc_verifications_user";
