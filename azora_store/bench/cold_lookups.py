@@ -1,6 +1,7 @@
 """Look-ups by id from cold pages, one fresh process per run (issue 14).
 
     python -m azora_store.bench.cold_lookups --db URL [--rounds 1000] [--query user_stats]
+        [--evict]
 
 Each run opens a new process and a new connection (SQLite: an empty page
 cache; Postgres: a new server process, though shared_buffers and the OS cache
@@ -10,6 +11,11 @@ accepted requests too, answered NotFound), and times the package's call on
 one id and the raw driver running the same SQL on another, in turns, so that
 no timed call reads an id read before. Prints p50/p95/p99/max per query and
 the ratio of the package's p50 to the raw driver's.
+
+``--evict`` first drops the database's own files from the OS page cache
+(:mod:`azora_store.bench.evict`), so that the timed calls read the disk; on
+Postgres the output also counts the blocks the timed calls read from outside
+``shared_buffers`` and found in it.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from azora_store import open_store
+from azora_store.bench.evict import buffer_reads, evict
 from azora_store.bench.gate import percentile
 from azora_store.errors import NotFound
 from azora_store.search.plans import capture
@@ -48,7 +55,8 @@ def _figures(package: list[float], raw: list[float]) -> dict[str, float]:
     return out
 
 
-def measure(url: str, query: str, rounds: int, seed: int = 11) -> dict[str, Any]:
+def measure(url: str, query: str, rounds: int, seed: int = 11, cold: bool = False
+            ) -> dict[str, Any]:
     with open_store(url) as store:
         q, backend = store.queries, store.backend
         connection = store.db.connection()
@@ -69,10 +77,12 @@ def measure(url: str, query: str, rounds: int, seed: int = 11) -> dict[str, Any]
             return lambda: [backend.run_on(connection, sql, [key] if keyed else params, again)
                             for sql, params, again in statements]
 
+        evicted = evict(store) if cold else None
         for k in range(WARMUP):
             _timed(lambda key=ids[2 * k]: call(key))
             _timed(raw(ids[2 * k + 1]))
         package, base = [], []
+        before = buffer_reads(store)
         for k in range(WARMUP, WARMUP + rounds):
             mine, theirs = ids[2 * k], ids[2 * k + 1]
             if k % 2:
@@ -81,8 +91,14 @@ def measure(url: str, query: str, rounds: int, seed: int = 11) -> dict[str, Any]
             else:
                 base.append(_timed(raw(theirs)))
                 package.append(_timed(lambda key=mine: call(key)))
-        return {"query": query, "backend": backend.name, "rounds": rounds,
-                "ids": f"{low}..{high}", **_figures(package, base)}
+        after = buffer_reads(store)
+        out = {"query": query, "backend": backend.name, "rounds": rounds,
+               "ids": f"{low}..{high}", **_figures(package, base)}
+        if evicted is not None:
+            out["evicted"] = evicted
+        if before is not None and after is not None:
+            out["blocks_read"], out["blocks_hit"] = after[0] - before[0], after[1] - before[1]
+        return out
 
 
 def main() -> None:
@@ -92,8 +108,10 @@ def main() -> None:
     parser.add_argument("--query", choices=["user_stats", "kyc_lookup", "sync_status"],
                         default="user_stats")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--evict", action="store_true",
+                        help="drop the database's files from the OS page cache first")
     args = parser.parse_args()
-    print(json.dumps(measure(args.db, args.query, args.rounds, args.seed)))
+    print(json.dumps(measure(args.db, args.query, args.rounds, args.seed, args.evict)))
 
 
 if __name__ == "__main__":
