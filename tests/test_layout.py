@@ -73,3 +73,21 @@ def test_the_bench_suite_ships_with_the_package(tmp_path: Path) -> None:
                             cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "test_queries.py::test_user_stats[sqlite]" in result.stdout
+
+
+#: What a newcomer sees first in the package root; helpers live in subpackages
+#: (support/, search/, doctor/, bench/, ...).
+ROOT_MODULES = ["__init__.py", "__main__.py", "cli.py", "crypto.py", "errors.py", "money.py",
+                "queries.py", "store.py"]
+
+
+def test_the_package_root_holds_only_the_entry_points():
+    assert sorted(path.name for path in PACKAGE.glob("*.py")) == ROOT_MODULES
+
+
+def test_support_helpers_import_no_domain():
+    """support/ sits below every domain: none of its modules imports one."""
+    domains = tuple(f"azora_store.{name}" for name in (
+        "market", "compliance", "sync", "search", "api", "seed", "bench", "workflow"))
+    for path in sorted((PACKAGE / "support").glob("*.py")):
+        assert not {name for name in imported_modules(path) if name.startswith(domains)}, path

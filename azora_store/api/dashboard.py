@@ -31,9 +31,9 @@ from urllib.parse import parse_qs, urlencode
 
 import falcon
 
-from ..clock import utcnow
 from ..errors import AzoraError, ValidationError
 from ..models.sync import SyncStatus
+from ..support.clock import utcnow
 from ..sync.deadletters import MAX_ERROR_FILTER
 from ..sync.operations import Actor, check_ids
 from .auth import Principal

@@ -26,7 +26,6 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import peewee
 
-from .. import jsonutil
 from ..errors import (
     AzoraError,
     ConfigurationError,
@@ -37,6 +36,7 @@ from ..errors import (
     ValidationError,
 )
 from ..models.catalogue import Catalogue, catalogue
+from ..support import jsonutil
 from .wakeups import OutboxWaiter, Sleeper
 
 # Triggers report business-rule violations as "azora|<code>|<field>|<message>"

@@ -17,7 +17,6 @@ from typing import Any
 import peewee
 from playhouse.pool import MaxConnectionsExceeded, PooledPostgresqlDatabase
 
-from .. import jsonutil
 from ..errors import (
     AzoraError,
     ConfigurationError,
@@ -27,10 +26,11 @@ from ..errors import (
     SchemaOutOfDate,
     ValidationError,
 )
-from ..extras import missing_extra
 from ..replicas.options import replica_options, replica_settings
 from ..search.facets import budget_buckets
-from ..threads import in_background
+from ..support import jsonutil
+from ..support.extras import missing_extra
+from ..support.threads import in_background
 from .base import (
     Backend,
     DatabaseURL,

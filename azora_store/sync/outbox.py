@@ -18,11 +18,11 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from .. import jsonutil
-from ..clock import utcnow
 from ..errors import DatabaseBusy, ValidationError
 from ..models.sync import SyncOperation, SyncStatus
 from ..replicas import read_path
+from ..support import jsonutil
+from ..support.clock import utcnow
 from .deadletters import DEFAULT_LIMIT as DEFAULT_FAILED_LIMIT
 from .deadletters import DeadLetters, FailedPage
 from .statements import OutboxStatements
