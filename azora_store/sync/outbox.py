@@ -6,6 +6,10 @@ claim / complete / fail / release / renew / rescue operations; operators use
 ``status``, ``retry_failed`` and ``prune``. Every status change is counted by
 database triggers in the same transaction, so ``status()`` is exact and reads
 a handful of counter rows, never the outbox itself.
+
+One job, so one module above 450 lines: the operations on the outbox table,
+which share its status and lease invariants (the worker loop is ``worker``,
+its SQL ``statements``).
 """
 
 from __future__ import annotations
