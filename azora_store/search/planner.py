@@ -35,11 +35,11 @@ from dataclasses import replace
 from itertools import repeat
 from typing import Any
 
-from .. import cursors
 from ..errors import SchemaOutOfDate
 from ..models.marketplace import JobStatus
 from ..money import CURRENCIES
 from ..replicas import read_path
+from . import cursors
 from .facets import bucket_span
 from .request import SearchRequest
 from .results import JobHit, SearchPage

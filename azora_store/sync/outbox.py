@@ -6,6 +6,10 @@ claim / complete / fail / release / renew / rescue operations; operators use
 ``status``, ``retry_failed`` and ``prune``. Every status change is counted by
 database triggers in the same transaction, so ``status()`` is exact and reads
 a handful of counter rows, never the outbox itself.
+
+One job, so one module above 450 lines: the operations on the outbox table,
+which share its status and lease invariants (the worker loop is ``worker``,
+its SQL ``statements``).
 """
 
 from __future__ import annotations
@@ -16,17 +20,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .. import jsonutil
-from ..clock import utcnow
 from ..errors import DatabaseBusy, ValidationError
 from ..models.sync import SyncOperation, SyncStatus
 from ..replicas import read_path
+from ..support import jsonutil
+from ..support.clock import utcnow
 from .deadletters import DEFAULT_LIMIT as DEFAULT_FAILED_LIMIT
 from .deadletters import DeadLetters, FailedPage
 from .statements import OutboxStatements
 from .throughput import Throughput
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 DEFAULT_MAX_ATTEMPTS = 3
 FOLD_WHEN_READING = 500  # unfolded delta rows that make status() fold afterwards
@@ -130,7 +137,7 @@ def backoff_delay(attempts: int, base: float, cap: float,
 
 
 class Outbox:
-    def __init__(self, store: Any):
+    def __init__(self, store: Store):
         self.store = store
         self.backend = store.backend
         self.sql = OutboxStatements(store.backend)
