@@ -174,8 +174,48 @@ def test_sync_status(world: World) -> None:
     assert response.status_code == 200
     status = response.json
     assert status == world.store.sync.status().to_json() | {
-        "oldest_pending_age_seconds": status["oldest_pending_age_seconds"]}
+        "oldest_pending_age_seconds": status["oldest_pending_age_seconds"],
+        "routes": {}, "unrouted": status["unrouted"]}
     assert status["total"] == sum(status["counts"].values()) > 0
+    # No route given: the default routing (a handler named like the service).
+    assert status["unrouted"] == {s: n for s, n in status["unrouted"].items()
+                                  if status["services"][s]["PENDING"] == n > 0}
+
+
+def test_sync_status_lists_unrouted_services_like_the_cli(world: World, db_url: str) -> None:
+    store = world.store
+    store.sync.enqueue("billing", "Job", 1, "UPDATE", {})
+    store.sync.enqueue("billing", "Job", 2, "UPDATE", {})
+    store.sync.enqueue("nowhere", "Job", 3, "UPDATE", {})
+    pending = {service: counts["PENDING"]
+               for service, counts in store.sync.status().services.items() if counts["PENDING"]}
+    assert pending["billing"] == 2 and pending["nowhere"] == 1
+    runner = CliRunner()
+    for routes, unrouted in [
+            ([], None),  # the default routing: whatever the CLI says too
+            (["billing=noop"], {s: n for s, n in pending.items() if s != "billing"}),
+            (["billing=noop", "nowhere=eventlog"],
+             {s: n for s, n in pending.items() if s not in ("billing", "nowhere")}),
+            (["*=noop"], {})]:
+        query = "&".join(f"route={r}" for r in routes)
+        response = world.call("GET", "/api/sync/status", token="read",
+                              query_string=query or None)
+        assert response.status_code == 200, response.text
+        body = response.json
+        assert unrouted is None or body["unrouted"] == unrouted
+        assert body["routes"] == dict(r.split("=", 1) for r in routes)
+        cli_args = ["sync", "status", "--json", "--db", db_url]
+        for r in routes:
+            cli_args += ["--route", r]
+        printed = json.loads(runner.invoke(cli, cli_args, catch_exceptions=False).output)
+        assert {k: printed[k] for k in ("routes", "unrouted")} == \
+            {k: body[k] for k in ("routes", "unrouted")}
+    # Bad input names the field and the rule, and changes nothing.
+    with unchanged(store):
+        for query in ("route=billing", "route=%3Dnoop", "route=ab"):
+            refused = world.call("GET", "/api/sync/status", query_string=query)
+            assert refused.status_code == 422, query
+            assert error_of(refused)["field"] == "route", query
 
 
 def test_kyc_shows_the_masked_number_only(world: World) -> None:

@@ -4,6 +4,8 @@ when the run ends, also when it is interrupted."""
 
 from __future__ import annotations
 
+import json
+import os
 import signal
 import subprocess
 import sys
@@ -58,3 +60,27 @@ def test_an_interrupted_benchmark_drops_its_scratch_database(pg_server: Postgres
     assert all(name.startswith("azora_bench_writes_") for name, _ in made), made
     assert "KeyboardInterrupt" in out, out
     assert made & _scratch_databases(pg_server) == set(), out
+
+
+@pytest.mark.slow
+def test_bench_plot_writes_the_outbox_throughput_by_workers(pg_server: PostgresServer,
+                                                           tmp_path) -> None:
+    """``bench --plot`` at tiny scale, the throughput benchmark alone: both
+    backends, both no-op sinks, 1/2/4 workers, in the table, the JSON and a PNG."""
+    pytest.importorskip("matplotlib")
+    plots, figures = tmp_path / "plots", tmp_path / "bench.json"
+    run = subprocess.run(
+        [sys.executable, "-m", "azora_store", "bench", "--scale", "tiny", "-k", "throughput",
+         "--plot", str(plots), "--json", str(figures)],
+        capture_output=True, text=True, timeout=600, cwd=tmp_path,
+        env={**os.environ, "AZORA_TEST_PG_URL": PG_URL})
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "outbox throughput (events per second" in run.stdout, run.stdout
+    png = plots / "throughput-outbox.png"
+    assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") and png.stat().st_size > 10_000
+    rates = json.loads(figures.read_text())["throughput"]
+    assert sorted((r["backend"], r["sink"], r["workers"]) for r in rates) == sorted(
+        (backend, sink, workers) for backend in ("postgresql", "sqlite")
+        for sink in ("in-transaction", "leased") for workers in (1, 2, 4))
+    assert all(r["events"] == 1_000 and r["events_per_second"] > 0 for r in rates)
+    assert json.loads((plots / "timings.json").read_text())["throughput"] == rates

@@ -2,7 +2,8 @@
 ``/usr/bin/chromium``), served over HTTP from a thread, on both backends:
 sign in, counts equal ``sync status --json``, filter the dead letters, retry
 one and see it leave the list; a read-only token sees no action and is
-refused by the action routes; a form without the CSRF token is refused."""
+refused by the action routes; a form without the CSRF token is refused, and so
+is a sign-in forged by another site."""
 
 from __future__ import annotations
 
@@ -159,6 +160,34 @@ def test_a_forged_form_without_the_csrf_token_is_refused(browser, world, site) -
         "csrf": "0" * 64, "action": "discard", "ids": str(target), "reason": "forged"})
     assert response.status == 403
     assert sql(world.store, "SELECT COUNT(*) FROM service_sync WHERE id = ?", target) == [(1,)]
+    context.close()
+
+
+def test_a_forged_cross_site_sign_in_is_refused(browser, world, site) -> None:
+    """Login CSRF: another site's page signs the browser in with the attacker's
+    token (the operator would then act in the attacker's session). The browser
+    holds the sign-in page's pre-session cookie, but the forged form cannot
+    know its value and the cookie (SameSite=Strict) is not sent along."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{site}/dashboard")  # the sign-in page is open: its cookie is set
+    assert any(c["name"] == "azora_login_csrf" for c in context.cookies())
+    evil = "http://evil.example/"
+    page.route(evil, lambda route: route.fulfill(status=200, content_type="text/html", body=(
+        f"<form method=post action='{site}/dashboard/login'>"
+        f"<input name=token value='{world.reader}'><input name=csrf value='guessed'></form>"
+        "<script>document.forms[0].submit()</script>")))
+    page.goto(evil)
+    page.wait_for_url(f"{site}/dashboard/login")
+    page.wait_for_selector("text=another site")
+    assert not [c for c in context.cookies() if c["name"] == "azora_dashboard"]
+    page.goto(f"{site}/dashboard")
+    assert page.locator("#token").count() == 1  # still signed out
+    # The genuine form, from the dashboard's own page, still signs in.
+    page.fill("#token", world.operator)
+    page.click("#sign-in")
+    page.wait_for_selector("#counts")
+    assert page.text_content("#who") == "ops-on-call"
     context.close()
 
 

@@ -5,18 +5,21 @@ with tokens that hold the operator scope."""
 
 from __future__ import annotations
 
+import http.client
 import json
+import urllib.parse
+import urllib.request
 from datetime import timedelta
 
 import pytest
 from falcon.testing import TestClient
 
 from azora_store.api.app import create_app
-from azora_store.api.dashboard import COOKIE, csrf_for
+from azora_store.api.dashboard import COOKIE, LOGIN_COOKIE, csrf_for
 from azora_store.support.clock import utcnow
 from azora_store.sync import Router, Worker, WorkerConfig
 from azora_store.sync.throughput import minute_of
-from tests.dashboard_world import build
+from tests.dashboard_world import build, serving
 from tests.helpers import sql
 
 
@@ -113,23 +116,87 @@ def test_workers_keep_the_per_minute_series(store) -> None:
     assert sql(store, "SELECT COUNT(*) FROM sync_throughput") == [(1,)]
 
 
+def login_form(client) -> str:
+    """The sign-in page's pre-session token (cookie and hidden field alike)."""
+    page = client.simulate_get("/dashboard")
+    token = page.cookies[LOGIN_COOKIE].value
+    assert f"name=csrf value='{token}'" in page.text
+    return token
+
+
 def test_dashboard_cookie_and_csrf(world) -> None:
     client = TestClient(create_app(lambda: world.store))
     form = {"Content-Type": "application/x-www-form-urlencoded"}
-    login = client.simulate_post("/dashboard/login", body=f"token={world.operator}",
-                                 headers=form)
+    pre = login_form(client)
+    login = client.simulate_post("/dashboard/login", body=f"token={world.operator}&csrf={pre}",
+                                 headers=form, cookies={LOGIN_COOKIE: pre})
     assert login.status_code == 303 and login.headers["location"] == "/dashboard"
-    cookie = login.headers["set-cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert login.cookies[COOKIE].value == world.operator
+    assert login.cookies[COOKIE].http_only and login.cookies[COOKIE].same_site == "Strict"
+    assert login.cookies[LOGIN_COOKIE].value == ""  # the pre-session token is spent
     assert world.operator not in login.headers["location"]
-    wrong = client.simulate_post("/dashboard/login", body="token=azs_nope", headers=form)
-    assert wrong.status_code == 401 and "Set-Cookie" not in wrong.headers
+    wrong = client.simulate_post("/dashboard/login", body=f"token=azs_nope&csrf={pre}",
+                                 headers=form, cookies={LOGIN_COOKIE: pre})
+    assert wrong.status_code == 401 and COOKIE not in wrong.cookies
     page = client.simulate_get("/dashboard", cookies={COOKIE: world.operator})
     assert "default-src 'none'" in page.headers["content-security-policy"]
     assert csrf_for(world.operator) in page.text
     assert csrf_for(world.reader) != csrf_for(world.operator)
     # Error text is shown escaped.
     assert "upstream returned &lt;html&gt;" in page.text and "returned <html>" not in page.text
+
+
+def _post_login(base: str, body: dict[str, str], headers: dict[str, str]
+                ) -> tuple[int, dict[str, str], str]:
+    """POST the sign-in form over HTTP without following the redirect: status,
+    the cookies set (name -> value) and the body."""
+    connection = http.client.HTTPConnection(urllib.parse.urlsplit(base).netloc, timeout=10)
+    try:
+        connection.request("POST", "/dashboard/login", body=urllib.parse.urlencode(body),
+                           headers={"Content-Type": "application/x-www-form-urlencoded",
+                                    **headers})
+        response = connection.getresponse()
+        cookies = {}
+        for value in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = value.partition("=")
+            cookies[name] = rest.partition(";")[0]
+        return response.status, cookies, response.read().decode()
+    finally:
+        connection.close()
+
+
+def test_a_forged_cross_site_sign_in_is_refused_over_http(world) -> None:
+    """Login CSRF: a page elsewhere POSTs the sign-in form with the attacker's
+    token. Without the pre-session token, with a wrong one, or marked by the
+    browser as coming from another site, it sets no session."""
+    with serving(world.store) as base:
+        with urllib.request.urlopen(f"{base}/dashboard", timeout=10) as page:
+            held = next(v.partition(";")[0].partition("=")[2]
+                        for v in page.headers.get_all("Set-Cookie")
+                        if v.startswith(LOGIN_COOKIE + "="))
+            assert f"name=csrf value='{held}'" in page.read().decode()
+        attacker = world.reader
+        cookie = {"Cookie": f"{LOGIN_COOKIE}={held}"}
+        for body, headers in [
+                ({"token": attacker}, {}),  # what a cross-site form sends: no cookie, no field
+                ({"token": attacker, "csrf": held}, {}),  # a field without the cookie
+                ({"token": attacker}, cookie),  # the cookie (were it sent) without the field
+                ({"token": attacker, "csrf": "x" * 43}, cookie),  # a guessed field
+                ({"token": attacker, "csrf": held},  # all right, but the browser says where from
+                 {**cookie, "Sec-Fetch-Site": "cross-site"}),
+                ({"token": attacker, "csrf": held}, {**cookie, "Origin": "http://evil.example"}),
+                ({"token": attacker, "csrf": held}, {**cookie, "Origin": "null"})]:
+            status, cookies, text = _post_login(base, body, headers)
+            assert status == 403, (body, headers, text)
+            assert COOKIE not in cookies, (body, headers)
+            assert "CSRF token is missing or wrong" in text or "another site" in text
+        # The same form from the page itself signs in.
+        netloc = urllib.parse.urlsplit(base).netloc
+        status, cookies, _ = _post_login(
+            base, {"token": world.operator, "csrf": held},
+            {**cookie, "Origin": base, "Sec-Fetch-Site": "same-origin", "Host": netloc})
+        assert status == 303 and cookies[COOKIE] == world.operator
+    assert not [e for e in audit(world.store) if e[0].startswith("sync.")]
 
 
 def test_migration_0021_down_takes_the_operator_scope_out(store) -> None:

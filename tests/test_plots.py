@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from azora_store.bench.plots import Timings, latency_plots, timeline_plot
+from azora_store.bench.gate import Rate, rate_table
+from azora_store.bench.plots import Timings, latency_plots, throughput_plot, timeline_plot
 from azora_store.errors import ConfigurationError
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -26,6 +27,22 @@ def test_latency_plots_one_png_per_query(tmp_path) -> None:
                                          "latency-search_text_p1.png"]
     for path in written:
         assert path.read_bytes().startswith(PNG) and path.stat().st_size > 10_000
+
+
+def test_throughput_plot_and_table_by_workers(tmp_path) -> None:
+    pytest.importorskip("matplotlib")
+    rates = [Rate(backend, sink, workers, 10_000, 250, 10_000 / (base * workers ** 0.5))
+             for backend, base in (("postgresql", 15_000), ("sqlite", 40_000))
+             for sink in ("in-transaction", "leased", "nats") for workers in (1, 2, 4)]
+    out = throughput_plot(rates, tmp_path / "throughput-outbox.png")
+    assert out.read_bytes().startswith(PNG) and out.stat().st_size > 10_000
+    lines = rate_table(rates).splitlines()
+    assert lines[0].split() == ["backend", "sink", "events", "1", "worker", "2", "workers",
+                                "4", "workers"]
+    assert lines[1].split() == ["postgresql", "in-transaction", "10000", "15,000", "21,213",
+                                "30,000"]
+    assert len(lines) == 7 and Rate("sqlite", "leased", 1, 10, 1, 0.5).to_json()[
+        "events_per_second"] == 20
 
 
 def test_timeline_plot_reads_locust_history(tmp_path) -> None:

@@ -13,6 +13,15 @@ which another site cannot compute (and ``SameSite=Strict`` keeps the cookie
 off cross-site requests too). Each action goes through
 ``sync.operations.Operations`` and so is recorded as a security event.
 
+The sign-in form is protected too (login CSRF: another site signing the
+browser in with the attacker's token, so the operator's actions land in the
+attacker's session): the form comes with a pre-session token, a random value
+set in a cookie of its own (``HttpOnly``, ``SameSite=Strict``) and repeated in
+a hidden field, and a sign-in is accepted only when the two match (OWASP's
+double-submit cookie). A request a browser marks as coming from another site
+(``Sec-Fetch-Site: cross-site`` or ``same-site``, or an ``Origin`` that is not
+this host) is refused before the token is even looked at.
+
 The page is made of the same reads as the JSON routes: exact counters
 (``sync_status``), the per-minute throughput series, one keyset page of dead
 letters, blocked keys and delayed retries.
@@ -30,7 +39,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from html import escape
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import falcon
 
@@ -43,6 +52,8 @@ from .auth import Principal
 from .resources import Resource
 
 COOKIE = "azora_dashboard"
+LOGIN_COOKIE = "azora_login_csrf"  # the sign-in form's pre-session token
+LOGIN_SECONDS = 3600
 SESSION_SECONDS = 8 * 3600
 PAGE_SIZE = 50
 FORM_LIMIT = 64 * 1024
@@ -126,13 +137,55 @@ def _refuse(resp: falcon.Response, status: int, message: str) -> None:
           "Refused")
 
 
-def _login_form(message: str = "") -> str:
+def _login_token(req: falcon.Request) -> str:
+    """The browser's pre-session token if it holds a well-formed one, else a new one."""
+    held = req.cookies.get(LOGIN_COOKIE) or ""
+    if len(held) == 43 and held.isascii() and all(c.isalnum() or c in "-_" for c in held):
+        return held
+    return secrets.token_urlsafe(32)
+
+
+def _sign_in_page(req: falcon.Request, resp: falcon.Response, message: str = "",
+                  status: int = 200) -> None:
+    """The sign-in form, with its pre-session token in a cookie and a hidden field."""
+    token = _login_token(req)
+    resp.set_cookie(LOGIN_COOKIE, token, max_age=LOGIN_SECONDS, path="/dashboard",
+                    secure=_is_https(req), http_only=True, same_site="Strict")
+    _page(resp, _login_form(token, message), status, "Sign in")
+
+
+def _cross_site(req: falcon.Request) -> str | None:
+    """Why the browser says this request comes from another site, or None.
+
+    ``Sec-Fetch-Site`` (sent by current browsers) must be ``same-origin`` or
+    ``none`` (typed, bookmarked); an ``Origin`` header, when sent, must name
+    this host (or the host a proxy forwarded)."""
+    fetch_site = (req.get_header("Sec-Fetch-Site") or "").lower()
+    if fetch_site and fetch_site not in ("same-origin", "none"):
+        return f"the sign-in came from another site (Sec-Fetch-Site: {fetch_site[:20]})"
+    origin = req.get_header("Origin")
+    if origin is not None:
+        hosts = {h.strip().lower() for h in (req.get_header("Host") or "",
+                                             req.get_header("X-Forwarded-Host") or "") if h}
+        netloc = urlsplit(origin).netloc.lower() if origin != "null" else ""
+        if netloc not in hosts:
+            return "the sign-in came from another site (Origin does not match this host)"
+    return None
+
+
+def _login_csrf_ok(req: falcon.Request, form: dict[str, list[str]]) -> bool:
+    held, sent = req.cookies.get(LOGIN_COOKIE) or "", _one(form, "csrf")
+    return bool(held) and hmac.compare_digest(held.encode(), sent.encode())
+
+
+def _login_form(csrf: str, message: str = "") -> str:
     alert = f"<p class=error role=alert>{escape(message)}</p>" if message else ""
     return ("<main class=login><h1>azora_store · outbox</h1>"
             "<p>Sign in with an API token (scope <code>read</code> to look, "
             "<code>operator</code> to act). It is kept in an HttpOnly cookie for this "
             "browser session, never in a URL.</p>" + alert +
             "<form method=post action='/dashboard/login'>"
+            f"<input type=hidden name=csrf value='{escape(csrf)}'>"
             "<label>Token <input type=password name=token id=token autocomplete=off "
             "required maxlength=200></label> <button type=submit id=sign-in>Sign in</button>"
             "</form></main>")
@@ -144,10 +197,10 @@ class Dashboard(DashboardResource):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         session = self.session(req)
         if session is None:
-            _page(resp, _login_form(), title="Sign in")
+            _sign_in_page(req, resp)
             return
         if "read" not in session.principal.scopes:
-            _page(resp, _login_form("this token lacks the 'read' scope"), 403, "Sign in")
+            _sign_in_page(req, resp, "this token lacks the 'read' scope", 403)
             return
         service = req.get_param("service") or None
         error = req.get_param("error") or None
@@ -351,18 +404,28 @@ class DashboardLogin(DashboardResource):
     path = "/dashboard/login"
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        cross_site = _cross_site(req)
+        if cross_site is not None:
+            _refuse(resp, 403, cross_site)
+            return
         try:
-            token = (self.form(req).get("token") or [""])[0].strip()
+            form = self.form(req)
         except _Refused as refused:
             _refuse(resp, refused.status, refused.message)
             return
+        if not _login_csrf_ok(req, form):
+            _sign_in_page(req, resp, "the sign-in form's CSRF token is missing or wrong: "
+                                     "sign in from this page", 403)
+            return
+        token = _one(form, "token").strip()
         principal = self.api.state.tokens.authenticate(token) if token else None
         if principal is None:
-            _page(resp, _login_form("that token is unknown or revoked"), 401, "Sign in")
+            _sign_in_page(req, resp, "that token is unknown or revoked", 401)
             return
         if "read" not in principal.scopes:
-            _page(resp, _login_form("this token lacks the 'read' scope"), 403, "Sign in")
+            _sign_in_page(req, resp, "this token lacks the 'read' scope", 403)
             return
+        resp.unset_cookie(LOGIN_COOKIE, path="/dashboard")  # spent: the session takes over
         resp.set_cookie(COOKIE, token, max_age=SESSION_SECONDS, path="/dashboard",
                         secure=_is_https(req), http_only=True, same_site="Strict")
         resp.status = 303
@@ -500,4 +563,4 @@ JS = """
 DASHBOARD_RESOURCES: tuple[type[DashboardResource], ...] = (
     Dashboard, DashboardLogin, DashboardLogout, DashboardActions)
 
-__all__ = ["COOKIE", "DASHBOARD_RESOURCES", "csrf_for"]
+__all__ = ["COOKIE", "DASHBOARD_RESOURCES", "LOGIN_COOKIE", "csrf_for"]

@@ -26,6 +26,7 @@ from ..sync.operations import MAX_REASON
 from .spec import Body, Field, Integer, List, Money, Param, Query, Text, enum_of
 
 ID = Integer(description="A positive 32-bit id.")
+MAX_STATUS_ROUTES = 100
 #: Event ids in query strings: up to 12 digits, what ``Integer.parse_query`` reads.
 MAX_EVENT_ID = 999_999_999_999
 
@@ -56,6 +57,16 @@ FAILED_QUERY = Query({
                    description="Page size."),
     "before": Param(Integer(1, MAX_EVENT_ID),
                     description="`next_before` of the previous page: events with a smaller id."),
+})
+
+STATUS_QUERY = Query({
+    "route": Param(List(Text(min_length=3, max_length=500), max_items=MAX_STATUS_ROUTES),
+                   repeated=True,
+                   description="A route your workers run with, SERVICE=HANDLER[:ARG] as for "
+                               "`sync worker --route` (repeatable): services with pending "
+                               "events and no handler among them are listed as `unrouted`. "
+                               "None: the default routing (a handler named like the "
+                               "service)."),
 })
 
 LIMIT_QUERY = Query({"limit": Param(Integer(1, 100), default=20, description="How many.")})
@@ -147,8 +158,9 @@ ROUTES: tuple[Route, ...] = (
           conflicts=True),
     Route("GET", "/api/users/{id}/stats", "userStats", "A user's statistics", "read",
           "UserStats", path_params={"id": ID}),
-    Route("GET", "/api/sync/status", "syncStatus", "Outbox counts per status and service",
-          "read", "SyncStatus"),
+    Route("GET", "/api/sync/status", "syncStatus",
+          "Outbox counts per status and service; services no given route delivers",
+          "read", "SyncStatus", query=STATUS_QUERY),
     Route("GET", "/api/sync/failed", "syncFailed",
           "Dead-lettered (FAILED) outbox events, newest first (keyset pages)", "read",
           "FailedPage", query=FAILED_QUERY),
@@ -238,7 +250,13 @@ SCHEMAS: dict[str, Any] = {
                      "additionalProperties": {"type": "object",
                                               "additionalProperties": _COUNT}},
         "total": _COUNT, "oldest_pending_at": _nullable(_TIME),
-        "oldest_pending_age_seconds": _nullable({"type": "number", "minimum": 0})}),
+        "oldest_pending_age_seconds": _nullable({"type": "number", "minimum": 0}),
+        "routes": {"type": "object", "additionalProperties": _STRING,
+                   "description": "The `route` parameters read: service -> handler"},
+        "unrouted": {"type": "object", "additionalProperties": _COUNT,
+                     "description": "Service -> PENDING events, for services with pending "
+                                    "events that no given route (or default handler) "
+                                    "delivers: they stay PENDING until a route is added"}}),
     "FailedEvent": _object({
         "id": _INT, "service": _STRING, "entity_type": _STRING, "entity_id": _STRING,
         "ordering_key": _STRING, "attempts": _COUNT, "max_attempts": _INT,

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 import falcon
 
-from ..errors import NotFound
+from ..errors import ConfigurationError, NotFound, ValidationError
 from ..money import from_minor
 from ..replicas import read_path
 from ..support import jsonutil
+from ..sync.handlers import Router
 from ..sync.operations import Actor, Operations
 
 if TYPE_CHECKING:
@@ -127,7 +128,13 @@ class SyncStatus(Resource):
     path = "/api/sync/status"
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        send(resp, self.api.state.store.sync.status().to_json())
+        try:
+            router = Router.parse(req.context.args["route"] or ())
+        except ConfigurationError as exc:
+            raise ValidationError(str(exc), field="route", rule="format") from None
+        report = self.api.state.store.sync.status()
+        send(resp, {**report.to_json(), "routes": router.routes,
+                    "unrouted": router.unrouted_pending(report.services)})
 
 
 class SyncFailed(Resource):

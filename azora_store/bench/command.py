@@ -54,8 +54,8 @@ def pytest_arguments(scale: str, backend: str, url: str | None, json_path: str |
 @click.option("-k", "select", help="Only benchmarks matching this pytest -k expression.")
 @click.option("--plot", "plot_dir", type=click.Path(file_okay=False), metavar="DIR",
               help="Also write PNG latency distributions per query and backend (the raw "
-                   "driver beside the package, p50/p95/p99 marked) and the timings to DIR "
-                   "(needs the plots extra).")
+                   "driver beside the package, p50/p95/p99 marked), the outbox throughput "
+                   "by workers, and the figures to DIR (needs the plots extra).")
 def bench_command(scale: str, backend: str, url: str | None, json_path: str | None,
                   rounds: int, seed: int, select: str | None, plot_dir: str | None) -> None:
     """Measure the four target queries (p50/p95/p99, and the raw driver's p50

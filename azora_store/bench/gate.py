@@ -66,6 +66,42 @@ class Figures:
         return self.p50 / self.raw_p50 if self.raw_p50 else None
 
 
+@dataclass
+class Rate:
+    """One outbox throughput run: ``events`` drained by ``workers`` processes
+    through ``sink`` in ``seconds``."""
+
+    backend: str
+    sink: str
+    workers: int
+    events: int
+    batch: int
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.events / self.seconds if self.seconds > 0 else float("nan")
+
+    def to_json(self) -> dict[str, float | int | str]:
+        return {**vars(self), "events_per_second": round(self.per_second)}
+
+
+def rate_table(rates: Sequence[Rate]) -> str:
+    """Events per second: a row per backend and sink, a column per worker count."""
+    counts = sorted({r.workers for r in rates})
+    rows: dict[tuple[str, str], dict[int, Rate]] = {}
+    for r in rates:
+        rows.setdefault((r.backend, r.sink), {})[r.workers] = r
+    lines = [f"{'backend':<11} {'sink':<15} {'events':>8} " +
+             " ".join(f"{f'{n} worker' + ('s' if n > 1 else ''):>10}" for n in counts)]
+    for (backend, sink), by_workers in sorted(rows.items()):
+        events = max(r.events for r in by_workers.values())
+        cells = " ".join(f"{by_workers[n].per_second:>10,.0f}" if n in by_workers else
+                         f"{'':>10}" for n in counts)
+        lines.append(f"{backend:<11} {sink:<15} {events:>8} {cells}")
+    return "\n".join(lines)
+
+
 def load_thresholds(scale: str, backend: str) -> dict[str, dict[str, float]]:
     with THRESHOLDS.open("rb") as handle:
         data = tomllib.load(handle)

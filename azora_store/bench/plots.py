@@ -2,7 +2,8 @@
 
 ``latency_plots`` draws, for each benchmarked query, one panel per backend with
 the distribution of the package's timings beside the raw driver's for the same
-SQL (timed in turns in the same loop), p50/p95/p99 marked. ``timeline_plot``
+SQL (timed in turns in the same loop), p50/p95/p99 marked. ``throughput_plot``
+draws the outbox's events per second by worker processes. ``timeline_plot``
 draws Locust's percentiles over a run from its ``--csv-full-history`` file.
 matplotlib is imported only here, with the Agg backend (no display needed).
 """
@@ -98,6 +99,46 @@ def _panel(ax: Any, timing: Timings) -> None:
     ax.set_xlabel("milliseconds")
     ax.set_ylabel("calls")
     ax.legend(fontsize=8)
+
+
+SINK_STYLES = {"in-transaction": ("#2f6fde", "o"), "leased": ("#9aa3af", "s"),
+               "nats": ("#16a34a", "^"), "rabbitmq": ("#ea580c", "D")}
+
+
+def throughput_plot(rates: Sequence[Any], out_png: Path | str,
+                    needed_by: str = "azora-store bench --plot") -> Path:
+    """Outbox events per second by worker processes: a panel per backend, a line
+    per sink. ``rates`` hold ``backend``, ``sink``, ``workers``, ``events`` and
+    ``per_second`` (``azora_store.bench.gate.Rate``)."""
+    plt = _pyplot(needed_by)
+    backends = sorted({r.backend for r in rates})
+    fig, axes = plt.subplots(1, len(backends), figsize=(6.4 * len(backends), 4.2),
+                             squeeze=False)
+    peak = max(r.per_second for r in rates)
+    for ax, backend in zip(axes[0], backends, strict=True):
+        mine = [r for r in rates if r.backend == backend]
+        for sink in sorted({r.sink for r in mine}, key=lambda s: list(SINK_STYLES).index(s)
+                           if s in SINK_STYLES else len(SINK_STYLES)):
+            points = sorted((r.workers, r.per_second) for r in mine if r.sink == sink)
+            colour, marker = SINK_STYLES.get(sink, ("#1d2330", "x"))
+            ax.plot([w for w, _ in points], [v for _, v in points], color=colour,
+                    marker=marker, label=sink)
+            for workers, value in points:
+                ax.annotate(f"{value:,.0f}", (workers, value), textcoords="offset points",
+                            xytext=(0, 6), ha="center", fontsize=8, color=colour)
+        events = max(r.events for r in mine)
+        ax.set_title(f"{backend} (backlog of {events:,} events)")
+        ax.set_xticks(sorted({r.workers for r in mine}))
+        ax.set_xlabel("worker processes")
+        ax.set_ylabel("events per second")
+        ax.set_ylim(0, peak * 1.15)
+        ax.grid(axis="y", color="#e3e6ea")
+        ax.legend(fontsize=8, title="sink", title_fontsize=8)
+    fig.suptitle("Outbox throughput by workers (claim, deliver, complete)")
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=110)
+    plt.close(fig)
+    return Path(out_png)
 
 
 def timeline_plot(history_csv: Path | str, out_png: Path | str,

@@ -28,7 +28,7 @@ import pytest
 
 from azora_store import open_store
 from azora_store.backends import DatabaseURL, backend_class
-from azora_store.bench.gate import Figures, breaches, table
+from azora_store.bench.gate import Figures, Rate, breaches, rate_table, table
 from azora_store.bench.turns import in_turns
 from azora_store.search.plans import capture
 from azora_store.seed import SCALES, Seeder, document_number
@@ -46,6 +46,7 @@ DRAWS = 200
 # reads an id read before in the run, so the pages are as cold as a random
 # user's among a million (not a hot set warmed by the warm-up).
 COLD_WARMUP = 20
+THROUGHPUT_SINKS = ("in-transaction", "leased", "nats", "rabbitmq")
 Call = Callable[[], Any]
 
 
@@ -61,6 +62,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="write PNG latency distributions (and raw timings) to DIR")
     group.addoption("--latency-seconds", type=float, default=3.0,
                     help="seconds of steady event flow per rate in the outbox latency benchmark")
+    group.addoption("--throughput-sinks", default="in-transaction,leased",
+                    help="comma-separated sinks of the outbox throughput benchmark: "
+                         f"{', '.join(THROUGHPUT_SINKS)} (the brokers on 127.0.0.1)")
+    group.addoption("--throughput-events", type=int, default=None,
+                    help="backlog of the outbox throughput benchmark (default: by scale)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``sink``: one run of the throughput benchmark per sink asked for."""
+    if "sink" in metafunc.fixturenames:
+        metafunc.parametrize("sink", throughput_sinks(metafunc.config))
+
+
+def throughput_sinks(config: pytest.Config) -> list[str]:
+    sinks = [s.strip() for s in config.getoption("--throughput-sinks").split(",") if s.strip()]
+    unknown = [s for s in sinks if s not in THROUGHPUT_SINKS]
+    if unknown:
+        raise pytest.UsageError(f"--throughput-sinks: {', '.join(unknown)} is not one of "
+                                f"{', '.join(THROUGHPUT_SINKS)}")
+    return sinks
 
 
 # -- datasets ----------------------------------------------------------------------
@@ -310,6 +331,7 @@ def draws(store: Store, request: pytest.FixtureRequest) -> Draws:
 
 _RESULTS: list[tuple[str, str, Any, list[float]]] = []  # name, backend, benchmark, base's s
 _MEASURED: list[Figures] = []  # figures measured outside pytest-benchmark (latency)
+_THROUGHPUT: list[Rate] = []  # outbox throughput by workers
 
 
 @pytest.fixture
@@ -317,6 +339,17 @@ def record_figures() -> Callable[[Figures], None]:
     """File figures measured without pytest-benchmark's timer (e.g. the outbox's
     commit-to-delivery latency, timed across processes) for the table and gate."""
     return _MEASURED.append
+
+
+@pytest.fixture
+def record_throughput() -> Callable[..., None]:
+    """``record_throughput(backend, sink, workers, events, batch, seconds)``:
+    file one outbox throughput run for the table, the JSON file and the plot."""
+    def record(backend: str, sink: str, workers: int, events: int, batch: int,
+               seconds: float) -> None:
+        _THROUGHPUT.append(Rate(backend, sink, workers, events, batch, seconds))
+
+    return record
 
 
 @pytest.fixture
@@ -343,7 +376,7 @@ def measure(benchmark: Any, request: pytest.FixtureRequest) -> Callable[..., Non
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if not _RESULTS and not _MEASURED:
+    if not _RESULTS and not _MEASURED and not _THROUGHPUT:
         return
     scale = session.config.getoption("--scale")
     listed = [Figures.from_seconds(name, backend, bench.stats.stats.data, base_seconds)
@@ -355,23 +388,29 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     writer.line("")
     writer.line(f"azora_store benchmarks, scale {scale} (milliseconds):")
     writer.line(report)
+    if _THROUGHPUT:
+        writer.line("")
+        writer.line("outbox throughput (events per second, by worker processes):")
+        writer.line(rate_table(_THROUGHPUT))
     for problem in problems:
         writer.line(f"THRESHOLD BREACHED: {problem}", red=True)
     path = session.config.getoption("--bench-json")
     if path:
         Path(path).write_text(json.dumps({"scale": scale, "figures": [vars(f) for f in listed],
+                                          "throughput": [r.to_json() for r in _THROUGHPUT],
                                           "breaches": problems}, indent=2))
     plot_dir = session.config.getoption("--bench-plot")
     if plot_dir:
-        _plot(plot_dir, scale, _RESULTS, writer)
+        _plot(plot_dir, scale, _RESULTS, _THROUGHPUT, writer)
     if problems and session.exitstatus == 0:
         session.exitstatus = 1
 
 
 def _plot(plot_dir: str, scale: str, results: list[tuple[str, str, Any, list[float]]],
-          writer: Any) -> None:
-    """PNG distributions per query and backend, and the timings they show."""
-    from azora_store.bench.plots import Timings, latency_plots
+          rates: list[Rate], writer: Any) -> None:
+    """PNG distributions per query and backend, outbox throughput by workers,
+    and the figures they show (``timings.json``)."""
+    from azora_store.bench.plots import Timings, latency_plots, throughput_plot
 
     timings = [Timings(name, backend, [t * 1000 for t in bench.stats.stats.data],
                        [t * 1000 for t in base_seconds])
@@ -380,6 +419,10 @@ def _plot(plot_dir: str, scale: str, results: list[tuple[str, str, Any, list[flo
     out = Path(plot_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "timings.json").write_text(json.dumps(
-        {"scale": scale, "timings_ms": [vars(t) for t in timings]}))
-    for path in latency_plots(timings, out):
+        {"scale": scale, "timings_ms": [vars(t) for t in timings],
+         "throughput": [r.to_json() for r in rates]}))
+    written = latency_plots(timings, out)
+    if rates:
+        written.append(throughput_plot(rates, out / "throughput-outbox.png"))
+    for path in written:
         writer.line(f"wrote {path}")

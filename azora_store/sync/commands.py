@@ -143,9 +143,7 @@ def sync_status(store: Store, as_json: bool, routes: tuple[str, ...]) -> None:
     """
     report = store.sync.status()
     router = Router.parse(routes)
-    unrouted = {service: report.services[service]["PENDING"]
-                for service in router.unrouted(report.services)
-                if report.services[service]["PENDING"]}
+    unrouted = router.unrouted_pending(report.services)
     if as_json:
         click.echo(json.dumps({**report.to_json(), "routes": router.routes,
                                "unrouted": unrouted}, indent=2))

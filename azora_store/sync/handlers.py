@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import urllib.error
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from importlib import import_module
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Protocol
@@ -226,6 +226,13 @@ class Router:
     def unrouted(self, services: Iterable[str]) -> list[str]:
         """The services among ``services`` this router has no handler for."""
         return [service for service in services if not self.routes_service(service)]
+
+    def unrouted_pending(self, services: Mapping[str, Mapping[str, int]]) -> dict[str, int]:
+        """Service -> PENDING events, for the services among ``services`` (a status
+        report's per-service counts) that have pending events and no handler here:
+        what ``sync status --route`` and ``GET /api/sync/status?route=`` list."""
+        return {service: services[service]["PENDING"] for service in self.unrouted(services)
+                if services[service].get("PENDING")}
 
     def check(self) -> None:
         """Fail fast on a route that names a missing or broken handler."""
