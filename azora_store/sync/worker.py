@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import AzoraError, ConfigurationError
-from .handlers import Handler, Router
+from .handlers import Handler, Router, plugin_handlers
 from .outbox import Event, Outbox, backoff_delay
 
 log = logging.getLogger("azora_store.sync")
@@ -114,6 +114,7 @@ class Worker:
         if self._routed is None:
             self._check_routes()
         self._started: dict[int, Any] = {}  # handlers whose start() ran (close at stop)
+        plugin_handlers()  # scan the installed plugins now, not on the first event
 
     # -- control ---------------------------------------------------------------
 
