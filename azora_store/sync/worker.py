@@ -492,14 +492,16 @@ class Worker:
             self._record_throughput()
             self.outbox.fold()
             self._check_routes()
-            rescued = self.outbox.rescue()
+            with self.store.backend.outbox_bookkeeping():  # a write lock taken promptly
+                rescued = self.outbox.rescue()
+                swept = self.outbox.sweep_blocked()
             if rescued:
                 self.stats.rescued += len(rescued)
                 dead = [event_id for event_id, status in rescued if status == "FAILED"]
                 log.warning("rescued %d event(s) whose lease expired (%d now FAILED)",
                             len(rescued), len(dead))
                 self._idle = False
-            if self.outbox.sweep_blocked():
+            if swept:
                 self._idle = False
             done = self.store.backend.outbox_maintenance()
             if done:
