@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -68,10 +69,45 @@ DEFAULT_PRAGMAS: dict[str, Any] = {
 }
 
 
+SQLITE_BUSY = 5  # the primary result code of "database is locked"
+
+
 class AzoraSqliteDatabase(TranslatingDatabase, peewee.SqliteDatabase):
     #: Set by ``SqliteBackend.require_existing``: open the file read-write only
     #: if it exists (SQLite's ``mode=rw``), never create it.
     existing_only = False
+
+    #: First and longest pause (seconds) between tries for the write lock.
+    LOCK_RETRY_FIRST, LOCK_RETRY_MAX = 0.0001, 0.001
+
+    def begin(self, lock_type=None):
+        """``BEGIN IMMEDIATE``, retried after 0.1, 0.2, 0.4, 0.8 ms, then every
+        1 ms while another connection holds the write lock, up to the busy
+        timeout. SQLite's own busy handler sleeps 1, 2, 5, 10, ... up to 100 ms
+        between tries, so against a producer committing a few thousand times a
+        second a waiting worker found the lock free too rarely and fell seconds
+        behind (one worker, 2,000 events/s: p50 1.1 s, single waits of 1.3 s).
+        Capped at 1 ms, a waiting writer makes at most ~1,000 tries a second."""
+        lock_type = lock_type or self._lock_type
+        if not lock_type or lock_type.upper() == "DEFERRED":
+            return super().begin(lock_type)
+        conn = self.connection()
+        deadline = time.monotonic() + self._timeout
+        pause = self.LOCK_RETRY_FIRST
+        conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            while time.monotonic() < deadline:
+                try:
+                    conn.execute(f"BEGIN {lock_type}")
+                    return None
+                except sqlite3.OperationalError as exc:
+                    if getattr(exc, "sqlite_errorcode", SQLITE_BUSY) & 0xFF != SQLITE_BUSY:
+                        break  # not the lock: let the translated error through
+                time.sleep(pause)
+                pause = min(pause * 2, self.LOCK_RETRY_MAX)
+            return super().begin(lock_type)  # one last try, or the translated error
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
 
     def _connect(self):
         if not self.existing_only or self.database == ":memory:":

@@ -41,6 +41,18 @@ _BUILT_IN = {
     "rabbitmq": "azora_store.sync.brokers.rabbitmq_sink:RabbitSink",
 }
 _registered: dict[str, Any] = {}
+_plugins: dict[str, str] | None = None  # the entry-point table, read once a process
+
+
+def plugin_handlers() -> dict[str, str]:
+    """The ``azora_store.sync_handlers`` entry points, name -> ``module:factory``.
+    Read once per process: scanning every installed distribution's metadata
+    costs 10-40 ms, which a worker would otherwise pay on the first event of
+    each new (service, entity type) -- in its delivery latency."""
+    global _plugins
+    if _plugins is None:
+        _plugins = {entry.name: entry.value for entry in entry_points(group=HANDLER_GROUP)}
+    return _plugins
 
 
 class Handler(Protocol):
@@ -146,7 +158,7 @@ def load_handler(spec: str) -> Handler:
     """Build a handler from ``NAME`` or ``NAME:ARGUMENT``."""
     name, _, argument = spec.partition(":")
     found: dict[str, Any] = dict(_BUILT_IN)
-    found.update({entry.name: entry.value for entry in entry_points(group=HANDLER_GROUP)})
+    found.update(plugin_handlers())
     found.update(_registered)
     factory = found.get(name)
     if factory is None:
