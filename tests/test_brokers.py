@@ -360,3 +360,37 @@ def test_publish_rounds_never_hold_two_events_of_one_key() -> None:
     for positions in rounds:
         in_round = [keys[p] for p in positions]
         assert len(in_round) == len(set(in_round))
+
+
+def test_a_full_batch_stays_in_flight_and_completes_only_after_its_acks(
+        db_url: str, names: dict[str, str]) -> None:
+    """The worker claims batch 2 while batch 1's acks come back; batch 1 is
+    COMPLETED in the claim after its acks landed, never before; the stream
+    holds each event once."""
+    with open_store(db_url) as store:
+        enqueue(store, count=20, keys=20)
+        worker = Worker(store, Router.parse([f"notifications={nats_route(names)}"]),
+                        WorkerConfig(batch=10, leased_only=True))
+        try:
+            assert worker.run_once(settle_later=True) == 10
+            assert statuses(store) == {"PROCESSING": 10, "PENDING": 10}
+            assert worker.run_once(settle_later=True) == 10  # batch 1 landed, not completed
+            assert statuses(store) == {"PROCESSING": 20}
+            assert worker.run_once(settle_later=True) == 10  # nothing claimed; batch 2 landed
+            assert statuses(store) == {"COMPLETED": 10, "PROCESSING": 10}
+            assert worker.run_once(settle_later=True) == 0
+            assert statuses(store) == {"COMPLETED": 20}
+            assert worker.stats.completed == 20 and not worker._flights
+        finally:
+            worker._close_handlers()
+    assert asyncio.run(_stream_messages(names["stream"])) == 20
+
+
+async def _stream_messages(stream: str) -> int:
+    import nats
+
+    nc = await nats.connect(NATS)
+    try:
+        return (await nc.jetstream().stream_info(stream)).state.messages
+    finally:
+        await nc.close()

@@ -34,6 +34,7 @@ delivery, heartbeat and settling share one batch's state.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import os
@@ -101,6 +102,8 @@ class Worker:
         self._stopping = threading.Event()
         self._in_flight: set[int] = set()  # leases the heartbeat renews
         self._deferred: list[int] = []  # delivered, completed with the next claim
+        # Batches handed to a sink whose acks are still coming (see _land_flights).
+        self._flights: collections.deque[tuple[list[Event], Any]] = collections.deque()
         self._lock = threading.Lock()
         self._last_housekeeping = 0.0
         self._completed_recorded = 0  # stats.completed already in sync_throughput
@@ -200,7 +203,8 @@ class Worker:
             defer = settle_later and len(events) >= self.config.batch
             self._deliver_leased_groups(groups, defer)
             self.stats.claimed += len(events)
-            return len(events)
+            landed = self._land_flights(keep=1 if events else 0)
+            return len(events) or landed
         self._settle_deferred()
         with self.db.atomic():
             events = self.outbox.take(self.config.batch, services)
@@ -238,6 +242,7 @@ class Worker:
 
     def _settle_deferred(self) -> None:
         """Complete the leased events delivered but not yet marked COMPLETED."""
+        self._land_flights(keep=0)
         if self._deferred:
             with self.store.backend.outbox_bookkeeping():
                 self._complete_deferred()
@@ -307,7 +312,8 @@ class Worker:
             for handler, batch in groups:
                 self._deliver_leased(handler, batch, defer)
         finally:
-            self._let_go(set(ids) - set(self._deferred))
+            in_flight = {event.id for events, _ in self._flights for event in events}
+            self._let_go(set(ids) - set(self._deferred) - in_flight)
 
     def _hold(self, ids: list[int]) -> None:
         """From now on the heartbeat renews these leases."""
@@ -326,7 +332,7 @@ class Worker:
             self._deliver_leased_in_transaction(handler, events)
             return
         if hasattr(handler, "deliver_batch"):
-            self._deliver_leased_batch(handler, events)
+            self._deliver_leased_batch(handler, events, defer)
             return
         done, untouched = [], []
         for event in events:
@@ -350,25 +356,50 @@ class Worker:
 
     # -- batch handlers (brokers) -------------------------------------------------
 
-    def _deliver_leased_batch(self, handler: Any, events: list[Event]) -> None:
+    def _deliver_leased_batch(self, handler: Any, events: list[Event], defer: bool = False
+                              ) -> None:
         """A non-transactional batch handler (``deliver_batch(events, store)``)
         answers per event: None (delivered), ``Deferred`` (sink down: released
-        with a delay, no attempt spent) or an exception (an attempt spent)."""
+        with a delay, no attempt spent) or an exception (an attempt spent).
+
+        ``defer`` (a full batch in the ``run`` loop) and a handler with
+        ``submit_batch``: the batch is handed over and left in flight; the
+        worker claims the next batch while its acks come back, and completes it
+        with the claim after (see ``_land_flights``)."""
         if self.stopping:
             ids = [e.id for e in events]
             self._let_go(ids)
             self.stats.released += self.outbox.release(self.owner, ids)
             return
         self._start_handler(handler)
+        submit = getattr(handler, "submit_batch", None) if defer else None
         try:
+            if submit is not None:
+                self._flights.append((events, submit(events, self.store)))
+                return
             results = handler.deliver_batch(events, self.store)
         except Exception as exc:  # the handler broke: every event failed once
             results = [exc] * len(events)
-        self._settle_batch(events, results)
+        self._settle_batch(events, results, defer)
 
-    def _settle_batch(self, events: list[Event], results: list[Any]) -> None:
-        """Complete the delivered events, release the deferred ones (grouped by
-        delay and reason), fail the rest."""
+    def _land_flights(self, keep: int) -> int:
+        """Wait for the acks of the oldest batches in flight until ``keep`` are
+        left, and settle them; returns how many events landed. Keeping one in
+        flight across the next claim overlaps the broker's round trip with the
+        database's. Per-key order holds: a claim never takes an event whose key
+        has an earlier one unfinished (a batch in flight is PROCESSING), and
+        nothing is completed before its ack."""
+        landed = 0
+        while len(self._flights) > keep:
+            events, flight = self._flights.popleft()
+            self._settle_batch(events, flight.results(), defer=not self.stopping)
+            landed += len(events)
+        return landed
+
+    def _settle_batch(self, events: list[Event], results: list[Any], defer: bool = False
+                      ) -> None:
+        """Complete the delivered events (with the next claim when ``defer``),
+        release the deferred ones (grouped by delay and reason), fail the rest."""
         done: list[int] = []
         deferred: dict[tuple[float, str], list[int]] = {}
         for event, result in zip(events, results, strict=True):
@@ -378,7 +409,9 @@ class Worker:
                 deferred.setdefault((result.delay, result.reason), []).append(event.id)
             else:
                 self._fail(event, result, taken=False)
-        if done:
+        if done and defer:
+            self._deferred.extend(done)  # completed with the next claim
+        elif done:
             with self.store.backend.outbox_bookkeeping():
                 self._complete(done)
         for (delay, reason), ids in deferred.items():

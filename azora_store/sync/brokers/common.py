@@ -4,12 +4,13 @@ loop, outage bookkeeping and the redelivery gap the broker must deduplicate."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import logging
 import re
 import threading
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
@@ -41,11 +42,31 @@ class Deferred:
 Result = None | Deferred | BaseException
 
 
+class Flight:
+    """A batch handed to a sink whose acks may still be on their way: the
+    worker claims its next batch meanwhile and asks for ``results()`` after."""
+
+    def __init__(self, results: Callable[[], list[Result]]):
+        self._results = results
+
+    @classmethod
+    def landed(cls, results: list[Result]) -> Flight:
+        return cls(lambda: results)
+
+    def results(self) -> list[Result]:
+        """Per event, as ``deliver_batch`` answers (waits for the acks; never raises)."""
+        return self._results()
+
+
 class BatchSink:
     """What both sinks share: one event at a time through ``deliver_batch``."""
 
     def deliver_batch(self, events: Sequence[Event], store: Store) -> list[Result]:
-        raise NotImplementedError
+        return self.submit_batch(events, store).results()
+
+    def submit_batch(self, events: Sequence[Event], store: Store) -> Flight:
+        """Start delivering ``events``; the default delivers them at once."""
+        return Flight.landed(self.deliver_batch(events, store))
 
     def __call__(self, event: Event, store: Store) -> None:
         """Deliver one event (callers without batch support); raise if not acked."""
@@ -181,7 +202,14 @@ class LoopThread:
         self.thread.start()
 
     def run(self, coroutine: Coroutine[Any, Any, T], timeout: float) -> T:
-        future = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+        return self.wait(self.submit(coroutine), timeout)
+
+    def submit(self, coroutine: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Start ``coroutine`` on the loop without waiting for it."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+
+    @staticmethod
+    def wait(future: concurrent.futures.Future[T], timeout: float) -> T:
         try:
             return future.result(timeout)
         except TimeoutError:

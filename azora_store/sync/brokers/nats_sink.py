@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ from .common import (
     BrokerURL,
     Deferred,
     Diagnosis,
+    Flight,
     LoopThread,
     Outage,
     Result,
@@ -68,6 +70,7 @@ class NatsSink(BatchSink):
         self._loop: LoopThread | None = None
         self._nc: Any = None
         self._js: Any = None
+        self._acks: PubAcks | None = None
         self._ready = False
         self.window_warning: str | None = None
 
@@ -101,20 +104,26 @@ class NatsSink(BatchSink):
             self._loop.close()
             self._loop = self._nc = self._js = None
 
-    def deliver_batch(self, events: Sequence[Event], store: Store) -> list[Result]:
+    def submit_batch(self, events: Sequence[Event], store: Store) -> Flight:
+        """Publish ``events`` on the sink's loop and return at once: the worker
+        claims its next batch while the acks come back (``Flight.results()``)."""
         waiting = self.outage.waiting()
         if waiting is not None:
-            return [waiting] * len(events)
+            return Flight.landed([waiting] * len(events))
         source = store.backend.source_identity()
+        self._ensure_loop()
+        loop = self._loop
+        future = loop.submit(self._publish(events, source))
+        timeout = self.timeout * (len(waves(events)) + 1) + 10
+        return Flight(lambda: self._land(future, timeout, len(events)))
+
+    def _land(self, future: Any, timeout: float, count: int) -> list[Result]:
         try:
-            self._ensure_loop()
-            results = self._loop.run(self._publish(events, source),
-                                     timeout=self.timeout * (len(waves(events)) + 1) + 10)
+            results = LoopThread.wait(future, timeout)
         except Exception as exc:
             self._ready = False
-            return [self.outage.down(describe(exc))] * len(events)
-        deferred = [r for r in results if isinstance(r, Deferred)]
-        if not deferred:
+            return [self.outage.down(describe(exc))] * count
+        if not any(isinstance(r, Deferred) for r in results):
             self.outage.up()
         return results
 
@@ -138,6 +147,7 @@ class NatsSink(BatchSink):
             error_cb=_quiet, disconnected_cb=_quiet_cb, reconnected_cb=_quiet_cb,
             closed_cb=_quiet_cb), timeout=2)
         self._js = self._nc.jetstream(timeout=self.timeout)
+        self._acks = await PubAcks.listen(self._nc)
         self._ready = False
 
     async def _ensure_stream(self) -> None:
@@ -169,41 +179,39 @@ class NatsSink(BatchSink):
         self._ready = True
 
     async def _publish(self, events: Sequence[Event], source: str) -> list[Result]:
-        from nats.js.errors import NoStreamResponseError
-
         await self._prepare()
         results: list[Result] = [None] * len(events)
         stopped: set[str] = set()  # keys with an event not acked: later ones wait
         for wave in waves(events):
-            futures: dict[int, asyncio.Future] = {}
+            sending = []
             for position in wave:
-                event = events[position]
-                if event.ordering_key in stopped:
+                if events[position].ordering_key in stopped:
                     results[position] = Deferred(0.0, "an earlier event of its key failed")
-                    continue
-                futures[position] = await self._js.publish_async(
-                    self.subject(event), body(source, event),
-                    headers={"Nats-Msg-Id": identity(source, event)})
-            if futures:
-                _, pending = await asyncio.wait(futures.values(), timeout=self.timeout)
-                for future in pending:
-                    future.cancel()  # frees its slot; a late ack is a duplicate later
+                else:
+                    sending.append(position)
+            if not sending:
+                continue
+            acks = await self._acks.send(self._nc, [(
+                position, self.subject(events[position]), identity(source, events[position]),
+                body(source, events[position])) for position in sending], self.timeout)
             down: dict[str, Deferred] = {}  # one outage per reason and round, not per event
-            for position, future in futures.items():
-                if future.cancelled():
+            for position in sending:
+                ack = acks.get(position, _NO_ACK)
+                if ack is None:
+                    continue
+                if ack is _NO_ACK:
                     reason = f"no ack within {self.timeout:g}s (broker slow or unreachable)"
-                    results[position] = down.get(reason) or down.setdefault(
-                        reason, self.outage.down(reason))
-                elif isinstance(future.exception(), NoStreamResponseError):
+                elif ack is _NO_STREAM:
                     self._ready = False
                     reason = (f"no stream takes subjects {self.prefix}.> (stream deleted or "
                               "its subjects changed)")
-                    results[position] = down.get(reason) or down.setdefault(
-                        reason, self.outage.down(reason))
-                elif future.exception() is not None:
-                    results[position] = future.exception()
-                if results[position] is not None:
+                else:
+                    results[position] = ack
                     stopped.add(events[position].ordering_key)
+                    continue
+                results[position] = down.get(reason) or down.setdefault(
+                    reason, self.outage.down(reason))
+                stopped.add(events[position].ordering_key)
         return results
 
     # -- doctor -------------------------------------------------------------------
@@ -250,6 +258,92 @@ class NatsSink(BatchSink):
 
 class StreamMissing(Exception):
     pass
+
+
+_NO_ACK = object()  # no PubAck within the timeout
+_NO_STREAM = object()  # "no responders": no stream takes the subject
+
+
+class PubAcks:
+    """JetStream publishes and their PubAcks on one connection, without
+    nats-py's ``publish_async`` (a future, a random token, a semaphore and a
+    decoded ``PubAck`` per message cost ~40 us an event, most of a worker's
+    time). One reply subscription ``INBOX.*``; each publish's reply subject
+    ends in a counter; a round's HPUB commands go out as one write (the
+    protocol framing is nats-py's own); a round waits on one future."""
+
+    def __init__(self, inbox: str):
+        self.inbox = inbox
+        self.counter = 0
+        self.waiting: dict[str, tuple[dict[int, Any], int]] = {}  # token -> (round, position)
+        self.rounds: dict[int, tuple[asyncio.Future, int]] = {}  # id(round) -> (done, left)
+
+    @classmethod
+    async def listen(cls, nc: Any) -> PubAcks:
+        acks = cls(nc.new_inbox() + ".")
+        await nc.subscribe(acks.inbox + "*", cb=acks.on_reply, pending_msgs_limit=-1,
+                           pending_bytes_limit=-1)
+        return acks
+
+    async def send(self, nc: Any, messages: list[tuple[int, str, str, bytes]],
+                   timeout: float) -> dict[int, Any]:
+        """Publish (position, subject, msg id, body) messages; wait up to
+        ``timeout`` for their acks: position -> None (stored, or a duplicate the
+        stream dropped), an APIError, or _NO_STREAM; missing = no ack."""
+        if not nc.is_connected:
+            raise ConnectionError("not connected (reconnecting)")
+        answers: dict[int, Any] = {}
+        done = asyncio.get_running_loop().create_future()
+        key = id(answers)
+        self.rounds[key] = (done, len(messages))
+        tokens, commands = [], []
+        limit = nc.max_payload
+        for position, subject, msg_id, data in messages:
+            header = b"NATS/1.0\r\nNats-Msg-Id: " + msg_id.encode() + b"\r\n\r\n"
+            if len(header) + len(data) > limit:
+                answers[position] = ValueError(f"message of {len(data)} bytes exceeds the "
+                                               f"server's max_payload {limit}")
+                continue
+            self.counter += 1
+            reply = str(self.counter)
+            tokens.append(reply)
+            self.waiting[reply] = (answers, position)
+            commands.append(f"HPUB {subject} {self.inbox}{reply} {len(header)} "
+                            f"{len(header) + len(data)}\r\n".encode() + header + data + b"\r\n")
+        left = len(tokens)
+        self.rounds[key] = (done, left)
+        try:
+            if left:
+                await nc._send_command(b"".join(commands))
+                await nc._flush_pending()
+                await asyncio.wait_for(asyncio.shield(done), timeout)
+        except TimeoutError:
+            pass  # the missing acks are reported as such
+        finally:
+            for reply in tokens:  # a late ack is ignored (its repeat is a duplicate)
+                self.waiting.pop(reply, None)
+            self.rounds.pop(key, None)
+        return answers
+
+    async def on_reply(self, msg: Any) -> None:
+        entry = self.waiting.pop(msg.subject[len(self.inbox):], None)
+        if entry is None:
+            return
+        answers, position = entry
+        data = msg.data
+        if msg.headers and msg.headers.get("Status") == "503":
+            answers[position] = _NO_STREAM
+        elif b'"error"' in data:
+            from nats.js.errors import APIError
+
+            answers[position] = APIError.from_error(json.loads(data)["error"])
+        else:
+            answers[position] = None
+        done, left = self.rounds.get(id(answers), (None, 0))
+        if done is not None:
+            self.rounds[id(answers)] = (done, left - 1)
+            if left == 1 and not done.done():
+                done.set_result(None)
 
 
 def describe(exc: BaseException) -> str:
