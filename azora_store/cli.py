@@ -24,6 +24,7 @@ from .sync.commands import sync_group
 
 if TYPE_CHECKING:
     from .migrations import Revert
+    from .store import Store
 
 
 class AzoraGroup(click.Group):
@@ -54,7 +55,7 @@ def cli() -> None:
 
 @cli.command()
 @db_option(must_exist=False)
-def init(store: Any) -> None:
+def init(store: Store) -> None:
     """Create the database or upgrade it to the newest schema.
 
     Safe to run at every start-up and from several processes at once: a lock
@@ -86,7 +87,7 @@ def migrate() -> None:
 @migrate.command("up")
 @click.option("--to", "target", metavar="NAME", help="Stop after this migration.")
 @db_option(must_exist=False)
-def migrate_up(store: Any, target: str | None) -> None:
+def migrate_up(store: Store, target: str | None) -> None:
     """Apply pending migrations (all, or through --to NAME).
 
     \b
@@ -104,7 +105,7 @@ def migrate_up(store: Any, target: str | None) -> None:
 @click.option("--all", "everything", is_flag=True, help="Revert every migration (drops all).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @db_option
-def migrate_down(store: Any, steps: int, target: str | None, everything: bool,
+def migrate_down(store: Store, steps: int, target: str | None, everything: bool,
                  yes: bool) -> None:
     """Revert migrations (the newest one by default). Reverting 0001 drops every table.
 
@@ -131,7 +132,7 @@ def migrate_down(store: Any, steps: int, target: str | None, everything: bool,
     click.echo(f"reverted {len(reverted)} migration(s)" if reverted else "nothing to revert")
 
 
-def _confirm_drops(store: Any, plan: list[Revert]) -> None:
+def _confirm_drops(store: Store, plan: list[Revert]) -> None:
     """List what the revert drops (on stderr) and ask; refuse where nobody can answer."""
     counts = store.migrations.row_counts([t for revert in plan for t in revert.tables])
     width = max(len(revert.name) for revert in plan)
@@ -167,7 +168,7 @@ def _rows(count: int) -> str:
 
 @migrate.command("status")
 @db_option
-def migrate_status(store: Any) -> None:
+def migrate_status(store: Store) -> None:
     """List migrations with the time each was applied. Exits 1 if any is pending.
 
     \b
@@ -186,7 +187,7 @@ def migrate_status(store: Any) -> None:
 @migrate.command("new")
 @click.argument("name")
 @db_option(must_exist=False)  # never connects: it writes a file in the package
-def migrate_new(store: Any, name: str) -> None:
+def migrate_new(store: Store, name: str) -> None:
     """Write the next numbered migration file with empty up() and down().
 
     \b
@@ -208,7 +209,7 @@ def migrate_new(store: Any, name: str) -> None:
               help="Compare every user's counters with the user_stats view, not a sample "
                    "of 1,000 users (minutes at a million users).")
 @db_option
-def doctor(store: Any, routes: tuple[str, ...], lease: float, backoff_cap: float,
+def doctor(store: Store, routes: tuple[str, ...], lease: float, backoff_cap: float,
            full_counters: bool) -> None:
     """Show the backend, server version, the settings that matter, pending
     migrations, and warnings about anything risky; check the per-user

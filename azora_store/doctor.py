@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .errors import AzoraError
+
+if TYPE_CHECKING:
+    from .store import Store
 
 SEARCHED_TABLES = ("jobs", "job_skills")  # job search visits their rows
 
@@ -29,7 +32,7 @@ class Report:
         return "\n".join(lines)
 
 
-def diagnose(store: Any, full_counters: bool = False) -> Report:
+def diagnose(store: Store, full_counters: bool = False) -> Report:
     report = Report()
     backend = store.backend
     if not backend.database_exists():
@@ -74,7 +77,7 @@ def diagnose(store: Any, full_counters: bool = False) -> Report:
     return report
 
 
-def _add_user_counters(store: Any, report: Report, full: bool) -> None:
+def _add_user_counters(store: Store, report: Report, full: bool) -> None:
     """The trigger-kept per-user counters compared with the user_stats view:
     a sample of users spread over the id range, or every user."""
     from .user_counters import SAMPLE, check_user_counters
@@ -100,7 +103,7 @@ def _add_user_counters(store: Any, report: Report, full: bool) -> None:
         "store.backend.fill_user_counters() (see docs/search.md)")
 
 
-def _add_query_plans(store: Any, report: Report) -> None:
+def _add_query_plans(store: Store, report: Report) -> None:
     """The plan of every statement behind the four target queries; a warning
     for each big table one of them reads from end to end."""
     from .search.plans import BIG_TABLE_ROWS, query_plans

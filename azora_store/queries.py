@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import cursors
 from .errors import NotFound, ValidationError
@@ -20,6 +20,10 @@ from .replicas import read_path
 from .search.planner import RANGE_SORT_CAP, SearchPlanner
 from .search.request import MAX_LIMIT, MAX_SKILLS, MAX_TEXT, SearchRequest
 from .search.results import JobHit, KycRecord, SearchPage, UserStatsResult
+
+if TYPE_CHECKING:
+    from .store import Store
+    from .sync.outbox import SyncStatusReport
 
 STATEMENTS_KEPT = 4_096  # statements remembered per store (SQL and parameters of a request)
 
@@ -31,7 +35,7 @@ class Queries(SearchPlanner):
     """Per-store query state: precompiled SQL and the cached plan numbers; job
     search comes from :class:`~azora_store.search.planner.SearchPlanner`."""
 
-    def __init__(self, store: Any):
+    def __init__(self, store: Store):
         self.store = store
         self.backend = store.backend
         self.db = store.db
@@ -121,7 +125,7 @@ class Queries(SearchPlanner):
 # -- the public functions ------------------------------------------------------------
 
 
-def search_jobs(store: Any, text: str | None = None, skills: Any = (), status: str = "OPEN",
+def search_jobs(store: Store, text: str | None = None, skills: Any = (), status: str = "OPEN",
                 min_budget: Any = None, max_budget: Any = None, currency: str | None = None,
                 limit: int = 20, cursor: str | None = None) -> SearchPage:
     """Search jobs (see the module docstring for order and paging)."""
@@ -129,18 +133,18 @@ def search_jobs(store: Any, text: str | None = None, skills: Any = (), status: s
                                      limit, cursor)
 
 
-def user_stats(store: Any, user_id: int) -> UserStatsResult:
+def user_stats(store: Store, user_id: int) -> UserStatsResult:
     """Enrollments, jobs posted and completed, applications, reviews, average
     rating and earnings per currency (from the ledger) of one user."""
     return store.queries.user_stats(user_id)
 
 
-def sync_status(store: Any) -> Any:
+def sync_status(store: Store) -> SyncStatusReport:
     """Exact outbox counts per status and service, and the oldest pending age."""
     return store.sync.status()
 
 
-def kyc_lookup(store: Any, user_id: int | None = None, document_number: str | None = None
+def kyc_lookup(store: Store, user_id: int | None = None, document_number: str | None = None
                ) -> KycRecord:
     """KYC status, risk level and masked document of a user, found by user id or by
     document number (through the blind index; the number itself is never stored)."""

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .queries import UserStatsResult
+
+if TYPE_CHECKING:
+    from .store import Store
 
 SAMPLE = 1_000  # users compared by default (doctor)
 BATCH = 500  # ids per statement
@@ -50,7 +53,7 @@ class CounterCheck:
         return not self.drifts and self.users == self.counter_rows
 
 
-def check_user_counters(store: Any, sample: int | None = SAMPLE) -> CounterCheck:
+def check_user_counters(store: Store, sample: int | None = SAMPLE) -> CounterCheck:
     """Compare the counters with the view for ``sample`` users spread evenly over
     the id range (every user when there are no more than that), or for every
     user when ``sample`` is None."""
@@ -89,7 +92,7 @@ def _figures(row: tuple, read_datetime: Any) -> tuple[int, dict[str, Any]]:
     return row[0], {name: shown[name] for name in FIGURES}
 
 
-def _counter_rows(store: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
+def _counter_rows(store: Store, ids: list[int]) -> dict[int, dict[str, Any]]:
     """The active users' figures as ``user_stats`` reads them."""
     backend = store.backend
     average = backend.sql_average("rating_sum", "reviews_received")
@@ -100,7 +103,7 @@ def _counter_rows(store: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
     return dict(_figures(row, backend.read_datetime) for row in rows)
 
 
-def _view_rows(store: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
+def _view_rows(store: Store, ids: list[int]) -> dict[int, dict[str, Any]]:
     backend = store.backend
     rows = backend.fetch(
         "SELECT user_id, enrollments, courses_completed, jobs_posted, jobs_completed, "

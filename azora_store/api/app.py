@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import falcon
 
@@ -34,6 +34,9 @@ from .metrics import Metrics
 from .openapi import ROUTES, Route, document
 from .resources import RESOURCES, JobReader, Resource
 from .spec import PATH_ID_CONVERTER, path_template
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 log = logging.getLogger("azora_store.api")
 
@@ -106,7 +109,7 @@ def _is_loopback(address: str) -> bool:
 class State:
     """What a worker opens once, after fork: the store and what hangs off it."""
 
-    store: Any
+    store: Store
     tokens: Tokens
     jobs: JobReader
     pooled: bool  # the store's connections come from a pool (Postgres)

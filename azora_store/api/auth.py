@@ -26,11 +26,14 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..clock import utcnow
 from ..errors import AzoraError, NotFound, ValidationError
 from ..models.auth import SCOPES, ApiToken
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 TOKEN_PREFIX = "azs_"
 CACHE_SECONDS = 5.0
@@ -67,7 +70,7 @@ def scope_set(scopes: Iterable[str]) -> str:
 class Tokens:
     """Create, list and revoke tokens (the CLI) and authenticate requests (the API)."""
 
-    def __init__(self, store: Any, cache_seconds: float = CACHE_SECONDS):
+    def __init__(self, store: Store, cache_seconds: float = CACHE_SECONDS):
         self.store = store
         self.cache_seconds = cache_seconds
         p = store.db.param

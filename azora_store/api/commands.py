@@ -7,13 +7,16 @@ Nothing here imports falcon, gunicorn or prometheus_client at module level:
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..backends import DEFAULT_URL, URL_ENV
 from ..clitools import db_option, echo_err
 from ..errors import SchemaOutOfDate
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 #: What ``serve`` imports (the [server] extra); prometheus_client only in the
 #: workers, after the metrics directory is set up.
@@ -85,7 +88,7 @@ def token_group() -> None:
 @click.option("--scope", "scopes", multiple=True, required=True,
               help="read, write, compliance or operator (repeat, or separate with commas).")
 @db_option
-def token_create(store: Any, name: str, scopes: tuple[str, ...]) -> None:
+def token_create(store: Store, name: str, scopes: tuple[str, ...]) -> None:
     """Create a token and print it once (only its SHA-256 hash is stored).
 
     \b
@@ -102,7 +105,7 @@ def token_create(store: Any, name: str, scopes: tuple[str, ...]) -> None:
 @token_group.command("list")
 @click.option("--all", "everything", is_flag=True, help="Include revoked tokens.")
 @db_option
-def token_list(store: Any, everything: bool) -> None:
+def token_list(store: Store, everything: bool) -> None:
     """List tokens: id, name, scopes, created, last used, revoked.
 
     \b
@@ -125,7 +128,7 @@ def token_list(store: Any, everything: bool) -> None:
 @token_group.command("revoke")
 @click.argument("name_or_id")
 @db_option
-def token_revoke(store: Any, name_or_id: str) -> None:
+def token_revoke(store: Store, name_or_id: str) -> None:
     """Revoke the token with this id, or every active token with this name. Servers
     stop accepting it within a few seconds (their token cache).
 

@@ -16,6 +16,7 @@ from ..replicas import read_path
 from ..sync.operations import Actor, Operations
 
 if TYPE_CHECKING:
+    from ..store import Store
     from .app import Api
 
 
@@ -27,7 +28,7 @@ def send(resp: falcon.Response, data: Any, status: int = 200) -> None:
 class JobReader:
     """A job with its skills in one statement (one row per skill)."""
 
-    def __init__(self, store: Any):
+    def __init__(self, store: Store):
         self.backend = store.backend
         self.sql = (
             "SELECT j.id, j.client_id, j.freelancer_id, j.title, j.description, j.status, "

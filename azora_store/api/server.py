@@ -23,13 +23,16 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
 
 from ..errors import AzoraError
 from . import MULTIPROC_ENV
 from .workers import worker_class
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 #: gunicorn's largest ``limit_request_line`` (bytes of "GET /path?query HTTP/1.1").
 MAX_REQUEST_LINE = 8190
@@ -56,9 +59,9 @@ class StoreHolder:
 
     def __init__(self, url: str):
         self.url = url
-        self.store: Any = None
+        self.store: Store | None = None
 
-    def open(self) -> Any:
+    def open(self) -> Store:
         if self.store is None:
             from ..store import open_store
 

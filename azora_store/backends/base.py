@@ -329,24 +329,6 @@ class Backend(ABC):
         path = MIGRATION_SQL / self.migration_dialect / f"{name}.{direction}.sql"
         return split_sql(path.read_text(encoding="utf-8"))
 
-    @abstractmethod
-    def job_search_ddl(self) -> list[str]:
-        """Create and fill the full-text structure over OPEN jobs."""
-
-    @abstractmethod
-    def drop_job_search_ddl(self) -> list[str]: ...
-
-    @abstractmethod
-    def search_skills_ddl(self) -> list[str]:
-        """Put each OPEN job's skills into its full-text index entry, with what
-        ``text_narrow`` restricts by, so that text + skills is one index
-        intersection; kept by triggers (job_skills rows added or removed, status
-        changes, soft delete) and filled for existing rows. Empty where the index
-        already holds the skills."""
-
-    @abstractmethod
-    def drop_search_skills_ddl(self) -> list[str]: ...
-
     # -- SQL fragments for statements written once for every dialect ------------
 
     @abstractmethod
@@ -442,31 +424,6 @@ class Backend(ABC):
                plan_each_time: bool = False) -> list[tuple]:
         """``sql`` on a driver connection, as ``fetch`` runs it (no error translation)."""
         return connection.execute(sql, params).fetchall()
-
-    @abstractmethod
-    def search_facets_ddl(self) -> list[str]:
-        """Add each OPEN job's currency and budget bucket to its full-text index
-        entry (kept by the same triggers), for ``text_narrow``; empty where the
-        index holds what this backend narrows by already."""
-
-    @abstractmethod
-    def drop_search_facets_ddl(self) -> list[str]: ...
-
-    def search_newest_first_ddl(self) -> list[str]:
-        """Lay the full-text index out so that its natural order is newest job
-        first, where walking it backwards costs more (see ``text_order``)."""
-        return []
-
-    def drop_search_newest_first_ddl(self) -> list[str]:
-        return []
-
-    def search_budget_pairs_ddl(self) -> list[str]:
-        """Add each OPEN job's currency + budget bucket pair to its full-text
-        index entry where ``search_facets_ddl`` did not (see ``text_narrow``)."""
-        return []
-
-    def drop_search_budget_pairs_ddl(self) -> list[str]:
-        return []
 
     @abstractmethod
     def sql_string_agg(self, expression: str) -> str:

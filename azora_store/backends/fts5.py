@@ -19,8 +19,9 @@ from ..search.facets import budget_buckets
 from .fulltext import FullTextIndex, Match
 from .stopwords import as_postgres_reads_it
 
-# Skill names as FTS5 tokens (the tokenizer keeps letters, digits and '_'):
-# "c#" -> "sk_c_h", computed the same way in SQL (triggers) and in Python.
+# A skill as one full-text token ("react native" -> "sk_react_native", "c#" ->
+# "sk_c_h"), computed the same way in SQL (the triggers of the frozen migrations
+# 0005/0012/0013 under migrations/sql/sqlite/) and in Python (here).
 TOKEN_MAP = ((" ", "_"), ("#", "_h"), ("+", "_p"), (".", "_d"), ("-", "_m"), ("/", "_s"))
 
 

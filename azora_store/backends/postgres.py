@@ -29,7 +29,6 @@ from ..errors import (
 )
 from ..extras import missing_extra
 from ..replicas.options import replica_options, replica_settings
-from ..search.facets import budget_bucket_sql
 from ..threads import in_background
 from .base import (
     Backend,
@@ -44,11 +43,6 @@ from .base import (
     whole_number,
 )
 from .gin import (
-    BUDGET_PAIR_LEXEME,
-    CURRENCY_LEXEME,
-    SKILL_LEXEME,
-    TEXT_WINDOW_SHIFT,
-    WINDOW_LEXEME,
     GinIndex,
 )
 from .wakeups import OutboxWaiter, PostgresListener
@@ -266,227 +260,6 @@ class PostgresBackend(Backend):
     def lock_named(self, name: str) -> None:
         self.db.execute_sql("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (name,))
 
-    # -- DDL -------------------------------------------------------------------
-
-    @staticmethod
-    def _generated_vectors_ddl() -> list[str]:
-        # Vectors exist only for OPEN, undeleted jobs: nothing is computed or
-        # stored for the rest, and a status change recomputes them.
-        open_job = OPEN_JOB
-        return [
-            f"ALTER TABLE jobs ADD COLUMN title_vector tsvector GENERATED ALWAYS AS (CASE "
-            f"WHEN {open_job} THEN to_tsvector('english', title) END) STORED",
-            f"ALTER TABLE jobs ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (CASE "
-            f"WHEN {open_job} THEN setweight(to_tsvector('english', title), 'A') || "
-            "setweight(to_tsvector('english', description), 'B') END) STORED",
-            f"CREATE INDEX ix_jobs_title_search ON jobs USING GIN (title_vector) WHERE {open_job}",
-            f"CREATE INDEX ix_jobs_search ON jobs USING GIN (search_vector) WHERE {open_job}",
-        ]
-
-    def job_search_ddl(self) -> list[str]:
-        open_job = OPEN_JOB
-        return [
-            *self._generated_vectors_ddl(),
-            # Skill postings carry what search filters on (see JobSkill).
-            f"""CREATE FUNCTION azora_fill_job_skill() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    SELECT CASE WHEN j.{open_job.replace(' AND ', ' AND j.')} THEN j.created_at END,
-           j.budget_minor, j.currency
-      INTO NEW.open_created_at, NEW.budget_minor, NEW.currency
-      FROM jobs AS j WHERE j.id = NEW.job_id;
-    RETURN NEW;
-END $$""",
-            "CREATE TRIGGER trg_job_skills_fill BEFORE INSERT ON job_skills FOR EACH ROW "
-            "EXECUTE FUNCTION azora_fill_job_skill()",
-            """CREATE FUNCTION azora_sync_job_postings() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE job_skills
-       SET open_created_at = CASE WHEN NEW.status = 'OPEN' AND NEW.deleted_at IS NULL
-                                  THEN NEW.created_at END,
-           budget_minor = NEW.budget_minor, currency = NEW.currency
-     WHERE job_id = NEW.id;
-    RETURN NULL;
-END $$""",
-            "CREATE TRIGGER trg_jobs_postings AFTER UPDATE OF status, deleted_at, budget_minor, "
-            "currency, created_at ON jobs FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM "
-            "NEW.status OR OLD.deleted_at IS DISTINCT FROM NEW.deleted_at OR OLD.budget_minor "
-            "IS DISTINCT FROM NEW.budget_minor OR OLD.currency IS DISTINCT FROM NEW.currency "
-            "OR OLD.created_at IS DISTINCT FROM NEW.created_at) "
-            "EXECUTE FUNCTION azora_sync_job_postings()",
-            "UPDATE job_skills AS s SET open_created_at = CASE WHEN j.status = 'OPEN' AND "
-            "j.deleted_at IS NULL THEN j.created_at END, budget_minor = j.budget_minor, "
-            "currency = j.currency FROM jobs AS j WHERE j.id = s.job_id",
-        ]
-
-    def drop_job_search_ddl(self) -> list[str]:
-        return ["DROP TRIGGER IF EXISTS trg_jobs_postings ON jobs",
-                "DROP FUNCTION IF EXISTS azora_sync_job_postings()",
-                "DROP TRIGGER IF EXISTS trg_job_skills_fill ON job_skills",
-                "DROP FUNCTION IF EXISTS azora_fill_job_skill()",
-                "UPDATE job_skills SET open_created_at = NULL, budget_minor = NULL, "
-                "currency = NULL",
-                "DROP INDEX IF EXISTS ix_jobs_search", "DROP INDEX IF EXISTS ix_jobs_title_search",
-                "ALTER TABLE jobs DROP COLUMN IF EXISTS search_vector",
-                "ALTER TABLE jobs DROP COLUMN IF EXISTS title_vector"]
-
-    def search_skills_ddl(self) -> list[str]:
-        # The vectors stop being generated columns (which can only read their own
-        # row): a trigger computes them, adding the lexemes of the job's skills,
-        # currency and id window unit, so GIN intersects text, skills, currency
-        # and window in one index scan. A job_skills statement refreshes the
-        # vectors of its jobs without counting as an edit of them (updated_at
-        # kept): the refresh trigger is named to run after trg_jobs_updated_at.
-        touch = f"UPDATE jobs SET title_vector = NULL WHERE {OPEN_JOB} AND id IN "
-        changed = ("(SELECT job_id FROM ((SELECT job_id, skill FROM new_rows EXCEPT "
-                   "SELECT job_id, skill FROM old_rows) UNION ALL (SELECT job_id, skill FROM "
-                   "old_rows EXCEPT SELECT job_id, skill FROM new_rows)) AS changed)")
-        return [
-            # Rebuilt after the fill below (once, instead of 2 x 200k GIN inserts),
-            # without a pending list: with fastupdate every search scans it.
-            "DROP INDEX ix_jobs_title_search", "DROP INDEX ix_jobs_search",
-            "ALTER TABLE jobs ALTER COLUMN title_vector DROP EXPRESSION",
-            "ALTER TABLE jobs ALTER COLUMN search_vector DROP EXPRESSION",
-            self._job_vectors_function(budget_pairs=False),
-            "CREATE TRIGGER trg_jobs_vectors_insert BEFORE INSERT ON jobs FOR EACH ROW "
-            "EXECUTE FUNCTION azora_job_vectors()",
-            self._vectors_update_trigger(budget_pairs=False),
-            f"""CREATE FUNCTION azora_refresh_job_vectors() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM set_config('{SEARCH_REFRESH}', 'on', true);
-    IF TG_OP = 'INSERT' THEN
-        {touch}(SELECT job_id FROM new_rows);
-    ELSIF TG_OP = 'DELETE' THEN
-        {touch}(SELECT job_id FROM old_rows);
-    ELSIF TG_OP = 'UPDATE' THEN
-        {touch}{changed};
-    ELSE
-        UPDATE jobs SET title_vector = NULL WHERE {OPEN_JOB};
-    END IF;
-    PERFORM set_config('{SEARCH_REFRESH}', '', true);
-    RETURN NULL;
-END $$""",
-            "CREATE TRIGGER trg_job_skills_vectors_insert AFTER INSERT ON job_skills "
-            "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
-            "EXECUTE FUNCTION azora_refresh_job_vectors()",
-            "CREATE TRIGGER trg_job_skills_vectors_delete AFTER DELETE ON job_skills "
-            "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT "
-            "EXECUTE FUNCTION azora_refresh_job_vectors()",
-            "CREATE TRIGGER trg_job_skills_vectors_update AFTER UPDATE ON job_skills "
-            "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT "
-            "EXECUTE FUNCTION azora_refresh_job_vectors()",
-            "CREATE TRIGGER trg_job_skills_vectors_truncate AFTER TRUNCATE ON job_skills "
-            "FOR EACH STATEMENT EXECUTE FUNCTION azora_refresh_job_vectors()",
-            *self._refresh_job_vectors_ddl(),  # the lexeme statistics include the skills
-        ]
-
-    @staticmethod
-    def _job_vectors_function(budget_pairs: bool, replace: bool = False) -> str:
-        """The trigger function computing an OPEN job's vectors: its words plus
-        the lexemes of its skills, currency, id window unit and (0014 on) the
-        pair of its currency and budget bucket."""
-        facets = [f"'{CURRENCY_LEXEME}' || NEW.currency",
-                  f"'{WINDOW_LEXEME}' || (NEW.id >> {TEXT_WINDOW_SHIFT})"]
-        if budget_pairs:
-            facets.append(f"'{BUDGET_PAIR_LEXEME}' || NEW.currency || ' ' || "
-                          f"{budget_bucket_sql('NEW.budget_minor')}")
-        create = "CREATE OR REPLACE" if replace else "CREATE"
-        return f"""{create} FUNCTION azora_job_vectors() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    facets tsvector;
-BEGIN
-    IF NEW.{OPEN_JOB.replace(' AND ', ' AND NEW.')} THEN
-        facets := array_to_tsvector(ARRAY[{", ".join(facets)}]
-                  || ARRAY(SELECT '{SKILL_LEXEME}' || s.skill FROM job_skills AS s
-                            WHERE s.job_id = NEW.id));
-        NEW.title_vector := to_tsvector('english', NEW.title) || facets;
-        NEW.search_vector := setweight(to_tsvector('english', NEW.title), 'A')
-                             || setweight(to_tsvector('english', NEW.description), 'B')
-                             || facets;
-    ELSE
-        NEW.title_vector := NULL;
-        NEW.search_vector := NULL;
-    END IF;
-    IF TG_OP = 'UPDATE' AND current_setting('{SEARCH_REFRESH}', true) = 'on' THEN
-        NEW.updated_at := OLD.updated_at;
-    END IF;
-    RETURN NEW;
-END $$"""
-
-    @staticmethod
-    def _vectors_update_trigger(budget_pairs: bool) -> str:
-        """Recompute the vectors when a column they are made of changes."""
-        columns = ["id", "title", "description", "status", "deleted_at", "currency",
-                   *(["budget_minor"] if budget_pairs else []), "title_vector", "search_vector"]
-        old = ", ".join(f"OLD.{c}" for c in columns)
-        new = ", ".join(f"NEW.{c}" for c in columns)
-        return (f"CREATE TRIGGER trg_jobs_vectors_update BEFORE UPDATE ON jobs FOR EACH ROW "
-                f"WHEN (({old}) IS DISTINCT FROM ({new}) OR "
-                f"current_setting('{SEARCH_REFRESH}', true) = 'on') "
-                "EXECUTE FUNCTION azora_job_vectors()")
-
-    @staticmethod
-    def _recompute_vectors_sql() -> list[str]:
-        """Every OPEN job's vectors recomputed by their triggers, updated_at
-        kept (one transaction: the flag is transaction-local)."""
-        return [f"SELECT set_config('{SEARCH_REFRESH}', 'on', true)",
-                f"UPDATE jobs SET title_vector = NULL WHERE {OPEN_JOB}",
-                f"SELECT set_config('{SEARCH_REFRESH}', '', true)"]
-
-    def _refresh_job_vectors_ddl(self) -> list[str]:
-        """The vectors recomputed with the GIN indexes rebuilt once after
-        instead of updated."""
-        return ["DROP INDEX IF EXISTS ix_jobs_title_search", "DROP INDEX IF EXISTS ix_jobs_search",
-                *self._recompute_vectors_sql(), *self._search_indexes_ddl(), "ANALYZE jobs"]
-
-    def search_budget_pairs_ddl(self) -> list[str]:
-        # A search with a currency and a budget range ORs the range's pairs
-        # (at most 12) in its one unwindowed GIN scan: heap visits of jobs out
-        # of range cost more than the lists, once the jobs table outgrows
-        # shared_buffers (4,464 visits for 374 matches at large scale).
-        return self._budget_pairs_ddl(True)
-
-    def drop_search_budget_pairs_ddl(self) -> list[str]:
-        return self._budget_pairs_ddl(False)
-
-    def _budget_pairs_ddl(self, budget_pairs: bool) -> list[str]:
-        return [self._job_vectors_function(budget_pairs, replace=True),
-                "DROP TRIGGER trg_jobs_vectors_update ON jobs",
-                self._vectors_update_trigger(budget_pairs),
-                *self._refresh_job_vectors_ddl()]
-
-    def search_facets_ddl(self) -> list[str]:
-        # The vectors already hold the currency (migration 0011). Budget-bucket
-        # lexemes were measured and left out here: ORing a range's buckets
-        # (alone or paired with the currency) made each GIN scan of a window of
-        # ids ~4x slower at large scale (2 ms instead of 0.5), more than the
-        # heap checks of the budget they saved. The pairs came with 0014, for
-        # the one unwindowed scan only (search_budget_pairs_ddl).
-        return []
-
-    def drop_search_facets_ddl(self) -> list[str]:
-        return []
-
-    @staticmethod
-    def _search_indexes_ddl() -> list[str]:
-        return [f"CREATE INDEX ix_jobs_title_search ON jobs USING GIN (title_vector) "
-                f"WITH (fastupdate = off) WHERE {OPEN_JOB}",
-                f"CREATE INDEX ix_jobs_search ON jobs USING GIN (search_vector) "
-                f"WITH (fastupdate = off) WHERE {OPEN_JOB}"]
-
-    def drop_search_skills_ddl(self) -> list[str]:
-        return [
-            *[f"DROP TRIGGER IF EXISTS trg_job_skills_vectors_{op} ON job_skills"
-              for op in ("insert", "delete", "update", "truncate")],
-            "DROP FUNCTION IF EXISTS azora_refresh_job_vectors()",
-            "DROP TRIGGER IF EXISTS trg_jobs_vectors_update ON jobs",
-            "DROP TRIGGER IF EXISTS trg_jobs_vectors_insert ON jobs",
-            "DROP FUNCTION IF EXISTS azora_job_vectors()",
-            "DROP INDEX IF EXISTS ix_jobs_search", "DROP INDEX IF EXISTS ix_jobs_title_search",
-            "ALTER TABLE jobs DROP COLUMN IF EXISTS search_vector",
-            "ALTER TABLE jobs DROP COLUMN IF EXISTS title_vector",
-            *self._generated_vectors_ddl(),
-        ]
-
     def sql_in(self, column: str) -> str:
         return f"{column} = ANY(%s)"
 
@@ -643,6 +416,14 @@ END $$"""
             for _, definition in indexes:
                 self.db.execute_sql(definition)
         self.db.execute_sql("VACUUM (ANALYZE) jobs")
+
+    @staticmethod
+    def _recompute_vectors_sql() -> list[str]:
+        """Every OPEN job's vectors recomputed by their triggers, updated_at
+        kept (one transaction: the flag is transaction-local)."""
+        return [f"SELECT set_config('{SEARCH_REFRESH}', 'on', true)",
+                f"UPDATE jobs SET title_vector = NULL WHERE {OPEN_JOB}",
+                f"SELECT set_config('{SEARCH_REFRESH}', '', true)"]
 
     def sql_json(self, expression: str) -> str:
         return f"CAST({expression} AS jsonb)"

@@ -29,7 +29,6 @@ from ..errors import (
     ValidationError,
 )
 from ..models.fields import CompositeForeignKey
-from ..search.facets import budget_bucket_sql
 from .base import (
     Backend,
     TranslatingDatabase,
@@ -39,11 +38,9 @@ from .base import (
     wait_for_lock,
     whole_number,
 )
-from .fts5 import TOKEN_MAP, Fts5Index
+from .fts5 import Fts5Index
 from .wakeups import DataVersionPoller, OutboxWaiter, Sleeper, WalWatcher
 
-POSTING_OPEN = ("CASE WHEN {row}.status = 'OPEN' AND {row}.deleted_at IS NULL "
-                "THEN {row}.created_at END")
 MIGRATION_LOCK_TIMEOUT = 600.0
 
 INT32 = 2_147_483_647
@@ -265,181 +262,6 @@ class SqliteBackend(Backend):
     def lock_named(self, name: str) -> None:
         """Nothing to do: an IMMEDIATE transaction already excludes every writer."""
 
-    # -- DDL -------------------------------------------------------------------
-
-    def job_search_ddl(self) -> list[str]:
-        return [*self._fts_ddl(facets=False), *self._postings_ddl()]
-
-    def drop_job_search_ddl(self) -> list[str]:
-        return [*self._drop_postings_ddl(), *self._drop_fts_ddl()]
-
-    def search_facets_ddl(self) -> list[str]:
-        return [*self._drop_fts_ddl(), *self._fts_ddl(facets=True)]
-
-    def drop_search_facets_ddl(self) -> list[str]:
-        return [*self._drop_fts_ddl(), *self._fts_ddl(facets=False)]
-
-    def search_newest_first_ddl(self) -> list[str]:
-        return [*self._drop_fts_ddl(), *self._fts_ddl(facets=True, newest_first=True)]
-
-    def drop_search_newest_first_ddl(self) -> list[str]:
-        return [*self._drop_fts_ddl(), *self._fts_ddl(facets=True)]
-
-    @staticmethod
-    def _fts_ddl(facets: bool, newest_first: bool = False) -> list[str]:
-        # The FTS table's external content is a view: each job's title,
-        # description and skill tokens (with ``facets``, migration 0012, also
-        # its currency and budget bucket tokens). Triggers keep one FTS row per
-        # OPEN, undeleted job; FTS5's 'delete' needs the exact old values, so
-        # each trigger rebuilds the old token list (the one before its change).
-        # With ``newest_first`` (migration 0013) the FTS rowid is minus the job
-        # id, so that FTS5's forward walk is newest first (see text_order).
-        rowid = "-" if newest_first else ""
-        open_job = "{row}.status = 'OPEN' AND {row}.deleted_at IS NULL"
-        new, old = open_job.format(row="NEW"), open_job.format(row="OLD")
-        job_is_open = ("EXISTS (SELECT 1 FROM jobs AS j WHERE j.id = {row}.job_id AND "
-                       + open_job.format(row="j") + ")")
-
-        def tokens(row: str, job_id: str, **change: str) -> str:
-            listed = skill_tokens(job_id, **change)
-            return f"{listed} || {facet_tokens(row)}" if facets else listed
-
-        def fts(command: str, row: str, skills: str) -> str:
-            if command == "delete":
-                return (f"INSERT INTO jobs_fts(jobs_fts, rowid, title, description, skills) "
-                        f"VALUES ('delete', {rowid}{row}.id, {row}.title, {row}.description, "
-                        f"{skills});")
-            return (f"INSERT INTO jobs_fts(rowid, title, description, skills) "
-                    f"VALUES ({rowid}{row}.id, {row}.title, {row}.description, {skills});")
-
-        def job_fts(command: str, job_id: str, skills: str) -> str:
-            values = f"{rowid}j.id, j.title, j.description, " + skills
-            target = ("jobs_fts(jobs_fts, rowid, title, description, skills) SELECT 'delete', "
-                      if command == "delete" else
-                      "jobs_fts(rowid, title, description, skills) SELECT ")
-            return f"INSERT INTO {target}{values} FROM jobs AS j WHERE j.id = {job_id};"
-
-        return [
-            f"""CREATE VIEW jobs_search_source AS
-SELECT j.id AS id, {"-j.id AS rid, " if newest_first else ""}j.title AS title,
-       j.description AS description, {tokens("j", "j.id")} AS skills
-FROM jobs AS j""",
-            "CREATE VIRTUAL TABLE jobs_fts USING fts5(title, description, skills, "
-            f"content='jobs_search_source', {SqliteBackend._content_rowid(newest_first)}, "
-            "tokenize=\"porter unicode61 tokenchars '_'\")",
-            f"""CREATE TRIGGER trg_jobs_fts_insert AFTER INSERT ON jobs WHEN {new}
-BEGIN
-    {fts("insert", "NEW", tokens("NEW", "NEW.id"))}
-END""",
-            f"""CREATE TRIGGER trg_jobs_fts_delete AFTER DELETE ON jobs WHEN {old}
-BEGIN
-    {fts("delete", "OLD", tokens("OLD", "OLD.id"))}
-END""",
-            f"""CREATE TRIGGER trg_jobs_fts_update AFTER UPDATE OF title, description, status,
-deleted_at{", currency, budget_minor" if facets else ""} ON jobs
-BEGIN
-    INSERT INTO jobs_fts(jobs_fts, rowid, title, description, skills)
-    SELECT 'delete', {rowid}OLD.id, OLD.title, OLD.description, {tokens("OLD", "OLD.id")}
-    WHERE {old};
-    INSERT INTO jobs_fts(rowid, title, description, skills)
-    SELECT {rowid}NEW.id, NEW.title, NEW.description, {tokens("NEW", "NEW.id")} WHERE {new};
-END""",
-            f"""CREATE TRIGGER trg_job_skills_fts_insert AFTER INSERT ON job_skills
-WHEN {job_is_open.format(row="NEW")}
-BEGIN
-    {job_fts("delete", "NEW.job_id", tokens("j", "NEW.job_id", without="NEW.skill"))}
-    {job_fts("insert", "NEW.job_id", tokens("j", "NEW.job_id"))}
-END""",
-            f"""CREATE TRIGGER trg_job_skills_fts_delete AFTER DELETE ON job_skills
-WHEN {job_is_open.format(row="OLD")}
-BEGIN
-    {job_fts("delete", "OLD.job_id", tokens("j", "OLD.job_id", plus="OLD.skill"))}
-    {job_fts("insert", "OLD.job_id", tokens("j", "OLD.job_id"))}
-END""",
-            f"""CREATE TRIGGER trg_job_skills_fts_update AFTER UPDATE OF skill ON job_skills
-WHEN {job_is_open.format(row="NEW")}
-BEGIN
-    {job_fts("delete", "NEW.job_id",
-             tokens("j", "NEW.job_id", without="NEW.skill", plus="OLD.skill"))}
-    {job_fts("insert", "NEW.job_id", tokens("j", "NEW.job_id"))}
-END""",
-            # FTS5 reads a row's text (rebuild, integrity-check, highlight) by
-            # content_rowid: with rid = -id that lookup needs this index.
-            *(["CREATE INDEX ix_jobs_search_rid ON jobs (-id)"] if newest_first else []),
-            *SqliteBackend._fts_fill(newest_first),
-        ]
-
-    @staticmethod
-    def _content_rowid(newest_first: bool) -> str:
-        """The FTS5 option naming the view column its rowid comes from."""
-        return f"content_rowid='{'rid' if newest_first else 'id'}'"
-
-    @staticmethod
-    def _fts_fill(newest_first: bool) -> list[str]:
-        """Index every OPEN, undeleted job in ascending FTS rowid order (FTS5
-        flushes a segment whenever a rowid is lower than the last one: filled
-        the other way, a large seed's index took 115 s instead of 4), then merge
-        the segments into one (fast reads)."""
-        rowid, order = ("-s.id", "s.id DESC") if newest_first else ("s.id", "s.id")
-        return [f"INSERT INTO jobs_fts(rowid, title, description, skills) SELECT {rowid}, "
-                "s.title, s.description, s.skills FROM jobs_search_source AS s JOIN jobs AS j "
-                f"ON j.id = s.id WHERE j.status = 'OPEN' AND j.deleted_at IS NULL ORDER BY {order}",
-                "INSERT INTO jobs_fts(jobs_fts) VALUES ('optimize')"]
-
-    @staticmethod
-    def _postings_ddl() -> list[str]:
-        return [
-            # Skill postings carry what search filters on (see JobSkill).
-            """CREATE TRIGGER trg_job_skills_fill AFTER INSERT ON job_skills
-BEGIN
-    UPDATE job_skills
-       SET open_created_at = CASE WHEN j.status = 'OPEN' AND j.deleted_at IS NULL
-                                  THEN j.created_at END,
-           budget_minor = j.budget_minor, currency = j.currency
-      FROM jobs AS j
-     WHERE j.id = NEW.job_id AND job_skills.job_id = NEW.job_id
-       AND job_skills.skill = NEW.skill;
-END""",
-            f"""CREATE TRIGGER trg_jobs_postings AFTER UPDATE OF status, deleted_at, budget_minor,
-currency, created_at ON jobs
-BEGIN
-    UPDATE job_skills
-       SET open_created_at = {POSTING_OPEN.format(row="NEW")},
-           budget_minor = NEW.budget_minor, currency = NEW.currency
-     WHERE job_id = NEW.id;
-END""",
-            "UPDATE job_skills SET open_created_at = (SELECT " + POSTING_OPEN.format(row="j")
-            + " FROM jobs AS j WHERE j.id = job_skills.job_id), budget_minor = (SELECT "
-            "budget_minor FROM jobs WHERE id = job_skills.job_id), currency = (SELECT currency "
-            "FROM jobs WHERE id = job_skills.job_id)",
-        ]
-
-    @staticmethod
-    def _drop_postings_ddl() -> list[str]:
-        return [
-            "DROP TRIGGER IF EXISTS trg_job_skills_fill",
-            "DROP TRIGGER IF EXISTS trg_jobs_postings",
-            "UPDATE job_skills SET open_created_at = NULL, budget_minor = NULL, currency = NULL",
-        ]
-
-    @staticmethod
-    def _drop_fts_ddl() -> list[str]:
-        return [
-            *[f"DROP TRIGGER IF EXISTS {name}" for name in (
-                "trg_jobs_fts_insert", "trg_jobs_fts_delete", "trg_jobs_fts_update",
-                "trg_job_skills_fts_insert", "trg_job_skills_fts_delete",
-                "trg_job_skills_fts_update")],
-            "DROP TABLE IF EXISTS jobs_fts",
-            "DROP VIEW IF EXISTS jobs_search_source",
-            "DROP INDEX IF EXISTS ix_jobs_search_rid",
-        ]
-
-    def search_skills_ddl(self) -> list[str]:
-        return []  # jobs_fts already holds each job's skill tokens
-
-    def drop_search_skills_ddl(self) -> list[str]:
-        return []
-
     def sql_in(self, column: str) -> str:
         return f"{column} IN (SELECT value FROM json_each(?))"
 
@@ -537,6 +359,23 @@ END""",
         self.db.execute_sql("INSERT INTO jobs_fts(jobs_fts) VALUES ('delete-all')")
         for sql in self._fts_fill(newest_first):
             self.db.execute_sql(sql)
+
+    @staticmethod
+    def _content_rowid(newest_first: bool) -> str:
+        """The FTS5 option naming the view column its rowid comes from."""
+        return f"content_rowid='{'rid' if newest_first else 'id'}'"
+
+    @staticmethod
+    def _fts_fill(newest_first: bool) -> list[str]:
+        """Index every OPEN, undeleted job in ascending FTS rowid order (FTS5
+        flushes a segment whenever a rowid is lower than the last one: filled
+        the other way, a large seed's index took 115 s instead of 4), then merge
+        the segments into one (fast reads)."""
+        rowid, order = ("-s.id", "s.id DESC") if newest_first else ("s.id", "s.id")
+        return [f"INSERT INTO jobs_fts(rowid, title, description, skills) SELECT {rowid}, "
+                "s.title, s.description, s.skills FROM jobs_search_source AS s JOIN jobs AS j "
+                f"ON j.id = s.id WHERE j.status = 'OPEN' AND j.deleted_at IS NULL ORDER BY {order}",
+                "INSERT INTO jobs_fts(jobs_fts) VALUES ('optimize')"]
 
     def copy_rows(self, table: str, columns: Sequence[str], rows: Any) -> int:
         sql = (f'INSERT INTO "{table}" ({", ".join(columns)}) '
@@ -658,35 +497,6 @@ def _written_rows(sql: str, params: Sequence[Any]) -> tuple[str | None, list[dic
             row[matched.group(1)] = params[position]
         return update.group(1), [row]
     return None, []
-
-
-# A skill as one full-text token ("react native" -> "sk_react_native", "c#" ->
-# "sk_c_h"), computed the same way in SQL (triggers) and in Python (queries).
-
-
-def _token_sql(column: str) -> str:
-    for char, code in TOKEN_MAP:
-        column = f"replace({column}, '{char}', '{code}')"
-    return f"'sk_' || {column}"
-
-
-def facet_tokens(row: str) -> str:
-    """SQL for the currency, budget bucket and currency+bucket tokens of job
-    ``row`` (a leading space joins them to the skill tokens)."""
-    bucket = budget_bucket_sql(row + ".budget_minor")
-    return (f"' cu_' || {row}.currency || ' bu_' || {bucket} "
-            f"|| ' cb_' || {row}.currency || '_' || {bucket}")
-
-
-def skill_tokens(job_id: str, without: str | None = None, plus: str | None = None) -> str:
-    """SQL for a job's skill tokens, sorted and space-separated; ``without`` /
-    ``plus`` rebuild the list as it was before a skill was added / removed."""
-    rows = f"SELECT {_token_sql('skill')} AS t FROM job_skills WHERE job_id = {job_id}"
-    if without:
-        rows += f" AND skill <> {without}"
-    if plus:
-        rows += f" UNION ALL SELECT {_token_sql(plus)}"
-    return f"COALESCE((SELECT group_concat(t, ' ') FROM ({rows} ORDER BY 1)), '')"
 
 
 def _normalise(sql: str) -> str:

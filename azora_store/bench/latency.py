@@ -23,7 +23,10 @@ import multiprocessing
 import threading
 import time
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 SERVICE = "latency"
 HANDLER = "latency-stamp"
@@ -53,7 +56,7 @@ class Stamp:
     def __init__(self) -> None:
         self.seen: list[tuple[int, float]] = []
 
-    def __call__(self, event: Any, store: Any) -> None:
+    def __call__(self, event: Any, store: Store) -> None:
         self.seen.append((event.id, time.monotonic()))
 
 
@@ -115,7 +118,7 @@ def measure(url: str, rate: int, seconds: float, config: dict[str, Any] | None =
                    round(ms[-1], 3) if ms else float("nan"))
 
 
-def _produce(store: Any, rate: int, seconds: float) -> dict[int, float]:
+def _produce(store: Store, rate: int, seconds: float) -> dict[int, float]:
     """One event per transaction on a fixed schedule (a late event is sent at
     once, without shifting the ones after it). Returns id -> commit time."""
     committed: dict[int, float] = {}
@@ -131,7 +134,7 @@ def _produce(store: Any, rate: int, seconds: float) -> dict[int, float]:
     return committed
 
 
-def _wait_delivered(store: Any, events: int, timeout: float) -> None:
+def _wait_delivered(store: Store, events: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if store.sync.status().counts["COMPLETED"] >= events:

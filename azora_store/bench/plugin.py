@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -32,6 +32,9 @@ from azora_store.bench.gate import Figures, breaches, table
 from azora_store.bench.turns import in_turns
 from azora_store.search.plans import capture
 from azora_store.seed import SCALES, Seeder, document_number
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 #: Seeded datasets, under the working directory (the checkout for ``make bench``).
 DATA = Path.cwd() / ".benchmarks" / "data"
@@ -77,7 +80,7 @@ def _field_key() -> None:
     default_cipher.cache_clear()
 
 
-def _seeded(store: Any, scale: str) -> bool:
+def _seeded(store: Store, scale: str) -> bool:
     try:
         if store.migrations.pending():
             return False
@@ -198,7 +201,7 @@ def store(bench_url: str) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def replays(store: Any) -> Callable[[list[Call]], list[Call]]:
+def replays(store: Store) -> Callable[[list[Call]], list[Call]]:
     """``replays(calls)``: for each call, a callable that runs the SQL the call
     ran (captured once) through the bare driver, on the driver connection the
     package uses (``store.db.connection()``).
@@ -221,7 +224,7 @@ def replays(store: Any) -> Callable[[list[Call]], list[Call]]:
 
 
 @pytest.fixture(scope="session")
-def cold_replays(store: Any) -> Callable[..., list[Call]]:
+def cold_replays(store: Store) -> Callable[..., list[Call]]:
     """``cold_replays(call_for, keys, probe, value_of)``: like ``replays`` for a
     look-up by one key, without running the look-up on the drawn keys: the SQL
     is captured once on ``probe`` (a key outside the draws) and replayed with
@@ -251,7 +254,7 @@ def cold_replays(store: Any) -> Callable[..., list[Call]]:
 class Draws:
     """Deterministic query parameters taken from the seeded rows."""
 
-    def __init__(self, store: Any, seed: int = 7, rounds: int = 300):
+    def __init__(self, store: Store, seed: int = 7, rounds: int = 300):
         self.rng = random.Random(seed)
         rows = store.db.execute_sql(
             "SELECT id, title, budget_minor, currency FROM jobs WHERE status = 'OPEN' AND "
@@ -299,7 +302,7 @@ class Draws:
 
 
 @pytest.fixture(scope="session")
-def draws(store: Any, request: pytest.FixtureRequest) -> Draws:
+def draws(store: Store, request: pytest.FixtureRequest) -> Draws:
     return Draws(store, rounds=request.config.getoption("--rounds"))
 
 
@@ -323,7 +326,7 @@ def measure(benchmark: Any, request: pytest.FixtureRequest) -> Callable[..., Non
     without its event) in one loop, and file both under ``name``."""
     rounds = request.config.getoption("--rounds")
 
-    def run(name: str, calls: list[Call], bases: list[Call], store: Any = None,
+    def run(name: str, calls: list[Call], bases: list[Call], store: Store | None = None,
             cold: bool = False) -> None:
         store = store or request.getfixturevalue("store")
         benchmark.extra_info.update(query=name, backend=store.backend.name)

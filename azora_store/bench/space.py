@@ -20,12 +20,15 @@ own, so the worst class is what is gated, not the mix.
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from azora_store.models.marketplace import JobStatus
 from azora_store.money import CURRENCIES
 from azora_store.queries import search_jobs
 from azora_store.seed.words import DESCRIPTION_WORDS, SKILLS, TITLE_ROLES, TITLE_TASKS
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 STATUSES = [status.value for status in JobStatus]
 ABSENT_SKILLS = ["autocad training", "cobol on mars", "quantum knitting"]
@@ -37,7 +40,7 @@ class SpaceDraws:
     """Deterministic requests per class (``requests(cls)``), each a dict of
     ``search_jobs`` arguments including the cursor of its page."""
 
-    def __init__(self, store: Any, count: int, seed: int = 11):
+    def __init__(self, store: Store, count: int, seed: int = 11):
         self.store, self.count, self.rng = store, count, random.Random(seed)
         self.skills = [*SKILLS, *ABSENT_SKILLS]
         words = [w for w in " ".join([*TITLE_ROLES, *TITLE_TASKS]).lower().split() if len(w) > 2]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from ..clitools import db_option
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 
 @click.group("audit")
@@ -24,7 +27,7 @@ def audit_group() -> None:
 @click.option("--batch", type=click.IntRange(100, 1_000_000), default=5_000, show_default=True,
               help="Rows read per query.")
 @db_option
-def audit_verify(store: Any, batch: int) -> None:
+def audit_verify(store: Store, batch: int) -> None:
     """Walk the security event chain in id order and report the first broken link
     (a row altered, or one before it removed). Exits 1 if the chain is broken.
 

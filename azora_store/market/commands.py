@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from ..clitools import db_option
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 
 @click.group("market")
@@ -27,7 +30,7 @@ def market_group() -> None:
 @click.option("--limit", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Most milestones to release in one run.")
 @db_option
-def release_due(store: Any, now: datetime | None, limit: int) -> None:
+def release_due(store: Store, now: datetime | None, limit: int) -> None:
     """Release every SUBMITTED milestone whose auto-release deadline has passed
     (escrows frozen by a dispute are skipped). Safe to run from cron on several
     hosts: each release has a fixed idempotency key.

@@ -13,11 +13,14 @@ import os
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..crypto import KEY_ENV, KEY_FILE_ENV, FieldCipher, generate_key
 from ..errors import AzoraError, Conflict
 from ..models import User
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 Echo = Callable[[str], None]
 
@@ -26,7 +29,7 @@ def fmt(amount: Decimal, currency: str = "USD") -> str:
     return f"{amount:,.2f} {currency}"
 
 
-def prepare(store: Any, reset: bool, echo: Echo) -> None:
+def prepare(store: Store, reset: bool, echo: Echo) -> None:
     """Bring the schema up to date; refuse a database that already has users."""
     if reset:
         store.migrations.down(to="zero")
@@ -38,7 +41,7 @@ def prepare(store: Any, reset: bool, echo: Echo) -> None:
          f"{store.backend.server_version()}), schema {store.migrations.latest()}")
 
 
-def ensure_key(store: Any, echo: Echo) -> None:
+def ensure_key(store: Store, echo: Echo) -> None:
     """Use the configured field key, or make a throwaway one next to the database."""
     if os.environ.get(KEY_ENV) or os.environ.get(KEY_FILE_ENV):
         echo("field encryption: using the key from the environment")
@@ -55,7 +58,7 @@ def ensure_key(store: Any, echo: Echo) -> None:
     store.compliance.cipher = FieldCipher(base64.b64decode(key_file.read_text().strip()))
 
 
-def story(store: Any, echo: Echo) -> dict[str, Any]:
+def story(store: Store, echo: Echo) -> dict[str, Any]:
     """Run every workflow once; returns the ids the summary refers to."""
     m, c = store.market, store.compliance
     amara = m.create_user("Amara@Client.example", "Amara Okafor")
@@ -145,7 +148,7 @@ def story(store: Any, echo: Echo) -> dict[str, Any]:
     return {"amara": amara.id, "kofi": kofi.id, "escrow": escrow_id}
 
 
-def summary(store: Any, ids: dict[str, Any], echo: Echo) -> None:
+def summary(store: Store, ids: dict[str, Any], echo: Echo) -> None:
     from ..sync import Router, Worker, WorkerConfig
 
     m = store.market
@@ -170,7 +173,7 @@ def render_status(report: Any, echo: Echo) -> None:
     echo(f"   {'total':<16}" + "".join(f"{report.counts[s]:>12}" for s in statuses))
 
 
-def run_demo(store: Any, echo: Echo, reset: bool = False) -> None:
+def run_demo(store: Store, echo: Echo, reset: bool = False) -> None:
     prepare(store, reset, echo)
     ensure_key(store, echo)
     summary(store, story(store, echo), echo)

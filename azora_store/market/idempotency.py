@@ -24,11 +24,14 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from .. import jsonutil
 from ..errors import Conflict, DatabaseBusy, ValidationError
 from ..models import IdempotencyKey
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 RETRIES = 4
 KEY_MAX_LENGTH = 200
@@ -56,7 +59,7 @@ def request_hash(scope: str, request: dict[str, Any]) -> str:
     return hashlib.sha256(jsonutil.dumps({"scope": scope, **request}).encode()).hexdigest()
 
 
-def run(store: Any, scope: str, key: str, request: dict[str, Any], result_type: type[R],
+def run(store: Store, scope: str, key: str, request: dict[str, Any], result_type: type[R],
         work: Callable[[], R]) -> R:
     """Run ``work`` once per (scope, key) and return its result, or the stored one."""
     check_key(key)
@@ -73,7 +76,7 @@ def run(store: Any, scope: str, key: str, request: dict[str, Any], result_type: 
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _once(store: Any, scope: str, key: str, digest: str, result_type: type[R],
+def _once(store: Store, scope: str, key: str, digest: str, result_type: type[R],
           work: Callable[[], R]) -> R:
     store.backend.lock_named(f"idempotency:{scope}:{key}")
     stored = (IdempotencyKey.select(IdempotencyKey.request_hash, IdempotencyKey.response)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from peewee import fn
 
@@ -34,6 +34,9 @@ from ..models import (
 from ..money import check_currency, from_minor
 from ..workflow.service import Service, money
 from . import idempotency
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 ZERO = Decimal("0.00")
 Leg = tuple[Account, Account, Decimal]
@@ -116,7 +119,7 @@ FROM escrows e JOIN accounts a ON a.escrow_id = e.id ORDER BY e.id"""
 # -- accounts ------------------------------------------------------------------------
 
 
-def _get_or_create(store: Any, where: Any, lock: bool, **values: Any) -> Account:
+def _get_or_create(store: Store, where: Any, lock: bool, **values: Any) -> Account:
     query = Account.select().where(where)
     if lock:
         query = store.backend.lock_rows(query)
@@ -128,7 +131,7 @@ def _get_or_create(store: Any, where: Any, lock: bool, **values: Any) -> Account
     return query.get()
 
 
-def wallet(store: Any, user_id: int, currency: str, *, lock: bool = False) -> Account:
+def wallet(store: Store, user_id: int, currency: str, *, lock: bool = False) -> Account:
     """The user's wallet in ``currency`` (created on first use); ``lock`` holds its
     row until commit, so its balance may be checked before money leaves it."""
     return _get_or_create(store, (Account.kind == AccountKind.WALLET)
@@ -136,7 +139,7 @@ def wallet(store: Any, user_id: int, currency: str, *, lock: bool = False) -> Ac
                           lock, kind=AccountKind.WALLET, owner=user_id, currency=currency)
 
 
-def system_account(store: Any, kind: AccountKind, currency: str,
+def system_account(store: Store, kind: AccountKind, currency: str,
                    cache: dict[tuple[str, str], Account] | None = None) -> Account:
     """The PLATFORM or EXTERNAL account of a currency, never locked here (only the
     transfer trigger touches it, last). With ``cache``, it is remembered once the
@@ -156,7 +159,7 @@ def escrow_account(escrow_id: int) -> Account:
     return Account.select().where(Account.escrow == escrow_id).get()
 
 
-def lock_accounts(store: Any, accounts: Sequence[Account]) -> dict[int, Decimal]:
+def lock_accounts(store: Store, accounts: Sequence[Account]) -> dict[int, Decimal]:
     """Lock accounts in id order and return their current balances."""
     ids = sorted({account.id for account in accounts})
     query = (Account.select(Account.id, Account.balance).where(Account.id.in_(ids))
@@ -217,7 +220,7 @@ def escrow_figures(escrow: Escrow) -> EscrowFigures:
 
 
 class LedgerMixin(Service):
-    def __init__(self, store: Any):
+    def __init__(self, store: Store):
         super().__init__(store)
         self._system_accounts: dict[tuple[str, str], Account] = {}
 

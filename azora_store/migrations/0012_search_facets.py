@@ -2,7 +2,7 @@
 tokens of its SQLite FTS5 row, so that text + skills + a selective currency or
 budget range narrow inside one index scan (see ``azora_store.search.facets``).
 Nothing on Postgres: its vectors hold the currency since 0011, and budget
-lexemes were measured slower there (see PostgresBackend.search_facets_ddl)."""
+lexemes were measured slower there (see PostgresBackend.text_narrow)."""
 
 
 def up(migrator, db):

@@ -20,10 +20,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .lsn import TOKEN_HEADER, format_lsn, parse_lsn
 from .router import PINNED, SESSION, TOKEN, Session
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -46,7 +49,7 @@ def read_path(method: F) -> F:
     return routed  # type: ignore[return-value]
 
 
-def consistency_token(store: Any) -> str | None:
+def consistency_token(store: Store) -> str | None:
     """The primary's WAL position now, as a token: reads carrying it see every
     transaction committed before this call. None without replicas."""
     reads = store.backend.reads

@@ -8,7 +8,7 @@ paired with the currency (a pair's doclist is short); a search with a selective
 budget range adds "one of these buckets" to the text query, and the exact range
 is still checked on the job's row. Postgres's vectors hold the pairs since
 migration 0014, for its one unwindowed scan (see
-``PostgresBackend.search_budget_pairs_ddl``).
+``GinIndex.narrow``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ def budget_bucket(minor: int) -> str:
 
 
 def budget_bucket_sql(column: str) -> str:
-    """The same bucket computed in SQL (SQLite and Postgres alike)."""
+    """The same bucket computed in SQL (SQLite and Postgres alike): the
+    expression the frozen triggers of migrations 0012 (SQLite) and 0014
+    (Postgres) spell out."""
     text = f"CAST({column} AS TEXT)"
     return f"(length({text}) || '_' || substr({text}, 1, 1))"
 

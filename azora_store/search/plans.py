@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import AzoraError
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 BIG_TABLE_ROWS = 10_000  # a full scan of a table this large is worth a warning
 ABSENT_SKILL = "autocad training"  # no seeded job has it
@@ -20,7 +23,7 @@ ABSENT_SKILL = "autocad training"  # no seeded job has it
 Statement = tuple[str, list[Any], bool]  # (sql, params, plan_each_time)
 
 
-def capture(store: Any, call: Callable[[], Any]) -> list[Statement]:
+def capture(store: Store, call: Callable[[], Any]) -> list[Statement]:
     """The statements ``call`` runs through the backend, in order."""
     seen: list[Statement] = []
     backend, db = store.backend, store.db
@@ -51,7 +54,7 @@ class QueryPlan:
     full_scans: list[tuple[str, int]] = field(default_factory=list)  # (table, rows)
 
 
-def _samples(store: Any) -> dict[str, Any]:
+def _samples(store: Store) -> dict[str, Any]:
     """Parameters taken from the data, so the plans are the ones real calls get."""
     def one(sql: str, default: Any) -> Any:
         row = store.db.execute_sql(sql).fetchone()
@@ -68,7 +71,7 @@ def _samples(store: Any) -> dict[str, Any]:
     }
 
 
-def _calls(store: Any) -> list[tuple[str, Callable[[], Any]]]:
+def _calls(store: Store) -> list[tuple[str, Callable[[], Any]]]:
     q, s = store.queries, _samples(store)
     return [
         ("search_jobs(newest)", lambda: q.search_jobs()),
@@ -89,7 +92,7 @@ def _calls(store: Any) -> list[tuple[str, Callable[[], Any]]]:
     ]
 
 
-def query_plans(store: Any) -> list[QueryPlan]:
+def query_plans(store: Store) -> list[QueryPlan]:
     """Each target query's statements with their plans and big full scans."""
     backend, plans = store.backend, []
     sizes: dict[str, int] = {}

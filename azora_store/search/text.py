@@ -220,7 +220,7 @@ class TextPlans(PlanParts):
         def make() -> tuple[str, list[Any]]:
             if driver:
                 inner, params, ident = self._text_by_skill(request, query, driver, title_tier)
-                # Postings joined to jobs: plain id order (text_order is the index's).
+                # Postings joined to jobs: plain id order (fulltext.order is the index's).
                 order, below_cursor = f"{ident} DESC", f"{ident} < {self.p}"
             else:
                 inner, params, ident = self._text_by_index(request, query, title_tier, facets)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from ..clitools import db_option
 from ..extras import require
 from . import SCALES, Seeder
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 
 class Progress:
@@ -53,7 +56,7 @@ class Progress:
 @click.option("--seed", "seed", type=int, default=42, show_default=True,
               help="Random seed: the same seed gives the same rows on either backend.")
 @db_option(must_exist=False)
-def seed_command(store: Any, scale: str, seed: int) -> None:
+def seed_command(store: Store, scale: str, seed: int) -> None:
     """Fill a fresh database with a deterministic marketplace for benchmarks and
     load tests. Needs the field-encryption key (KYC documents are encrypted).
 

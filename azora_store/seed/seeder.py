@@ -8,7 +8,7 @@ import shlex
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigurationError
 from ..threads import in_background, wait_after_failure
@@ -27,11 +27,14 @@ from .money import MoneyBuilder
 from .outbox import OutboxBuilder
 from .people import PeopleBuilder
 
+if TYPE_CHECKING:
+    from ..store import Store
+
 
 class Seeder(PeopleBuilder, JobsBuilder, MoneyBuilder, ComplianceBuilder, OutboxBuilder):
     """Fills a fresh database with a deterministic marketplace (``run``)."""
 
-    def __init__(self, store: Any, scale: str, seed: int = 42, report: Report | None = None):
+    def __init__(self, store: Store, scale: str, seed: int = 42, report: Report | None = None):
         if scale not in SCALES:
             raise ConfigurationError(f"scale must be one of {', '.join(SCALES)}, got {scale!r}")
         self.store = store

@@ -9,7 +9,7 @@ import signal
 import sys
 from dataclasses import asdict
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,6 +17,9 @@ from ..clitools import Duration, db_option, echo_err
 from .deadletters import MAX_LIMIT as MAX_FAILED_LIMIT
 from .handlers import Router
 from .worker import Worker, WorkerConfig
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 
 @click.group("sync")
@@ -69,7 +72,7 @@ def _run_worker(url: str, config: WorkerConfig, routes: tuple[str, ...]) -> None
 @click.option("--max-events", type=click.IntRange(min=1), help="Stop after claiming this many.")
 @click.option("--exit-when-idle", is_flag=True, help="Stop when nothing is left to claim.")
 @db_option
-def sync_worker(store: Any, concurrency: int, batch: int, lease: float,
+def sync_worker(store: Store, concurrency: int, batch: int, lease: float,
                 routes: tuple[str, ...], services: tuple[str, ...], backoff: float,
                 backoff_cap: float, housekeeping: float, leased: bool, max_events: int | None,
                 exit_when_idle: bool) -> None:
@@ -127,7 +130,7 @@ def sync_worker(store: Any, concurrency: int, batch: int, lease: float,
               help="The routes your workers run with (as for `sync worker`): services "
                    "they have no handler for are listed as unrouted. Repeatable.")
 @db_option
-def sync_status(store: Any, as_json: bool, routes: tuple[str, ...]) -> None:
+def sync_status(store: Store, as_json: bool, routes: tuple[str, ...]) -> None:
     """Exact event counts per status and service, and the oldest pending event's
     age, read from counters (never a COUNT over the outbox). Also the services a
     worker started with these --route options (none: the default routing) has
@@ -172,7 +175,7 @@ def sync_status(store: Any, as_json: bool, routes: tuple[str, ...]) -> None:
               help="The page after this id (the previous page's next_before).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @db_option
-def sync_failed(store: Any, service: str | None, error_text: str | None, limit: int,
+def sync_failed(store: Store, service: str | None, error_text: str | None, limit: int,
                 before: int | None, as_json: bool) -> None:
     """List dead-lettered (FAILED) events, newest first: id, service, entity,
     attempts, when it failed and the last error.
@@ -206,7 +209,7 @@ def sync_failed(store: Any, service: str | None, error_text: str | None, limit: 
 @click.option("--service", help="Only this service's events.")
 @click.option("--id", "ids", type=int, multiple=True, help="Only these event ids (repeatable).")
 @db_option
-def sync_retry_failed(store: Any, service: str | None, ids: tuple[int, ...]) -> None:
+def sync_retry_failed(store: Store, service: str | None, ids: tuple[int, ...]) -> None:
     """Move FAILED (dead-lettered) events back to PENDING with fresh attempts.
     An --id that is unknown or not FAILED is an error (exit 1) and nothing moves.
 
@@ -225,7 +228,7 @@ def sync_retry_failed(store: Any, service: str | None, ids: tuple[int, ...]) -> 
 @click.option("--batch", type=click.IntRange(100, 1_000_000), default=10_000,
               show_default=True, help="Rows scanned per transaction.")
 @db_option
-def sync_prune(store: Any, older_than: timedelta, batch: int) -> None:
+def sync_prune(store: Store, older_than: timedelta, batch: int) -> None:
     """Delete old COMPLETED events so the hot table stays small (counters follow).
 
     \b

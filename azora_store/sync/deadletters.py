@@ -14,10 +14,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import NotFound, ValidationError
 from ..models.sync import SyncStatus
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -68,7 +71,7 @@ def like_pattern(text: str) -> str:
 
 
 class DeadLetters:
-    def __init__(self, store: Any):
+    def __init__(self, store: Store):
         self.store = store
         self.backend = store.backend
         self.p = store.db.param

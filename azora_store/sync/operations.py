@@ -16,13 +16,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..clock import utcnow
 from ..errors import NotFound, ValidationError
 from ..models.compliance import Severity
 from .deadletters import MAX_ID
 from .statements import UNFINISHED
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 MAX_IDS = 500  # ids per action
 MAX_REASON = 500
@@ -98,7 +101,7 @@ def check_ids(ids: Any) -> list[int]:
 
 
 class Operations:
-    def __init__(self, store: Any):
+    def __init__(self, store: Store):
         self.store = store
         self.backend = store.backend
         self.outbox = store.sync

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import jsonutil
 from ..clock import utcnow
@@ -27,6 +27,9 @@ from .deadletters import DEFAULT_LIMIT as DEFAULT_FAILED_LIMIT
 from .deadletters import DeadLetters, FailedPage
 from .statements import OutboxStatements
 from .throughput import Throughput
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 DEFAULT_MAX_ATTEMPTS = 3
 FOLD_WHEN_READING = 500  # unfolded delta rows that make status() fold afterwards
@@ -130,7 +133,7 @@ def backoff_delay(attempts: int, base: float, cap: float,
 
 
 class Outbox:
-    def __init__(self, store: Any):
+    def __init__(self, store: Store):
         self.store = store
         self.backend = store.backend
         self.sql = OutboxStatements(store.backend)

@@ -9,9 +9,12 @@ COUNT over the outbox, and pruning completed events never changes the chart.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..clock import utcnow
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 KEEP = timedelta(hours=2)
 
@@ -21,7 +24,7 @@ def minute_of(when: datetime) -> datetime:
 
 
 class Throughput:
-    def __init__(self, store: Any):
+    def __init__(self, store: Store):
         self.store = store
         self.backend = store.backend
         p = store.db.param

@@ -40,11 +40,14 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import AzoraError, ConfigurationError
 from .handlers import Handler, Router
 from .outbox import Event, Outbox, backoff_delay
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 log = logging.getLogger("azora_store.sync")
 
@@ -83,7 +86,7 @@ class WorkerStats:
 
 
 class Worker:
-    def __init__(self, store: Any, router: Router, config: WorkerConfig | None = None,
+    def __init__(self, store: Store, router: Router, config: WorkerConfig | None = None,
                  name: str | None = None):
         self.store = store
         self.db = store.db

@@ -9,9 +9,12 @@ of one entity reach each service in the order they happened.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..models import SyncOperation
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "User": ("notifications",),
@@ -31,7 +34,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def emit(store: Any, entity_type: str, entity_id: int, operation: SyncOperation | str,
+def emit(store: Store, entity_type: str, entity_id: int, operation: SyncOperation | str,
          payload: dict[str, Any]) -> None:
     """Queue ``payload`` for every service subscribed to ``entity_type``, in the
     caller's transaction."""
@@ -41,7 +44,7 @@ def emit(store: Any, entity_type: str, entity_id: int, operation: SyncOperation 
                              "payload": payload} for service in services)
 
 
-def emit_many(store: Any, entity_type: str,
+def emit_many(store: Store, entity_type: str,
               items: Iterable[tuple[int, SyncOperation | str, dict[str, Any]]]) -> None:
     """``emit`` for many entities of one type: (id, operation, payload) each."""
     services = SUBSCRIPTIONS[entity_type]

@@ -10,13 +10,16 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from contextlib import ExitStack
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from azora_store import open_store
 from azora_store.clock import utcnow
 from azora_store.search.plans import capture
+
+if TYPE_CHECKING:
+    from azora_store.store import Store
 
 FAILED_EVENTS = 200_000
 SERVICES = ("search", "billing", "mail", "analytics", "crm", "ledger", "webhooks", "audit")
@@ -26,7 +29,7 @@ PAGE = 50
 DRAWS = 60
 
 
-def _fill(store: Any, count: int) -> None:
+def _fill(store: Store, count: int) -> None:
     """``count`` FAILED events in one statement (services and errors cycle)."""
     now = utcnow().strftime("%Y-%m-%d %H:%M:%S")
     services = " ".join(f"WHEN {n} THEN '{s}'" for n, s in enumerate(SERVICES))
@@ -61,7 +64,7 @@ def failed_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         yield store
 
 
-def _replays(store: Any, calls: list[Any]) -> list[Any]:
+def _replays(store: Store, calls: list[Any]) -> list[Any]:
     backend, connection = store.backend, store.db.connection()
 
     def replay(call: Any) -> Any:

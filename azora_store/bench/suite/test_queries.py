@@ -4,7 +4,7 @@ overhead)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -12,11 +12,14 @@ from azora_store.compliance.kyc import PURPOSE
 from azora_store.queries import kyc_lookup, search_jobs, sync_status, user_stats
 from azora_store.seed import document_number
 
+if TYPE_CHECKING:
+    from azora_store.store import Store
+
 SEARCH_CASES = ["recent", "skill", "skill2", "text", "text+skill", "budget", "skill+budget",
                 "text+skill2+budget+currency"]
 
 
-def _search_calls(store: Any, draws: Any, case: str, page: int) -> list[Any]:
+def _search_calls(store: Store, draws: Any, case: str, page: int) -> list[Any]:
     calls = []
     for params in draws.search(case):
         if page == 2:
@@ -65,7 +68,7 @@ def test_kyc_lookup(measure, cold_replays, store, draws, by) -> None:
     measure("kyc_lookup/document", calls, _indexing_first(store, documents, bases), cold=True)
 
 
-def _indexing_first(store: Any, documents: list[str], bases: list[Any]) -> list[Any]:
+def _indexing_first(store: Store, documents: list[str], bases: list[Any]) -> list[Any]:
     """Bases that compute the document's blind index before replaying the SQL.
 
     The statement's parameter is the HMAC of the number, which any client of

@@ -11,11 +11,14 @@ import threading
 import time
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from ...errors import ConfigurationError
 from ..outbox import Event
+
+if TYPE_CHECKING:
+    from ...store import Store
 
 log = logging.getLogger("azora_store.sync")
 T = TypeVar("T")
@@ -41,10 +44,10 @@ Result = None | Deferred | BaseException
 class BatchSink:
     """What both sinks share: one event at a time through ``deliver_batch``."""
 
-    def deliver_batch(self, events: Sequence[Event], store: Any) -> list[Result]:
+    def deliver_batch(self, events: Sequence[Event], store: Store) -> list[Result]:
         raise NotImplementedError
 
-    def __call__(self, event: Event, store: Any) -> None:
+    def __call__(self, event: Event, store: Store) -> None:
         """Deliver one event (callers without batch support); raise if not acked."""
         from ..handlers import HandlerError
 

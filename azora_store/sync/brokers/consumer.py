@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ... import jsonutil
 from ...clock import utcnow
@@ -32,6 +32,9 @@ from ...errors import ConfigurationError
 from ..handlers import load_handler
 from ..outbox import Event
 from .common import BrokerURL
+
+if TYPE_CHECKING:
+    from ...store import Store
 
 log = logging.getLogger("azora_store.sync.consumer")
 
@@ -70,7 +73,7 @@ class ConsumerStats:
 class Applier:
     """Apply batches of remote events into ``store`` exactly once."""
 
-    def __init__(self, store: Any, consumer: str, handler: str = "eventlog"):
+    def __init__(self, store: Store, consumer: str, handler: str = "eventlog"):
         if not consumer or len(consumer) > 64:
             raise ConfigurationError("the consumer name must be 1 to 64 characters")
         self.store = store

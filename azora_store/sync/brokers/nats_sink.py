@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ... import extras
 from ...errors import ConfigurationError
@@ -34,6 +34,9 @@ from .common import (
     waves,
     window_check,
 )
+
+if TYPE_CHECKING:
+    from ...store import Store
 
 DEFAULT_URL = "nats://127.0.0.1:4222"
 OPTIONS = {"stream": "stream name, default AZORA", "prefix": "subject prefix, default azora",
@@ -98,7 +101,7 @@ class NatsSink(BatchSink):
             self._loop.close()
             self._loop = self._nc = self._js = None
 
-    def deliver_batch(self, events: Sequence[Event], store: Any) -> list[Result]:
+    def deliver_batch(self, events: Sequence[Event], store: Store) -> list[Result]:
         waiting = self.outage.waiting()
         if waiting is not None:
             return [waiting] * len(events)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ... import extras
 from ..outbox import Event
@@ -32,6 +32,9 @@ from .common import (
     token,
     waves,
 )
+
+if TYPE_CHECKING:
+    from ...store import Store
 
 DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672/"
 OPTIONS = {"exchange": "topic exchange, default azora",
@@ -79,7 +82,7 @@ class RabbitSink(BatchSink):
             self._loop.close()
             self._loop = self._connection = self._exchange = None
 
-    def deliver_batch(self, events: Sequence[Event], store: Any) -> list[Result]:
+    def deliver_batch(self, events: Sequence[Event], store: Store) -> list[Result]:
         waiting = self.outage.waiting()
         if waiting is not None:
             return [waiting] * len(events)
