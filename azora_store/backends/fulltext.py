@@ -58,6 +58,15 @@ class FullTextIndex:
     #: intersect skills, and job search always walks a skill's postings.
     skill_match_cost_us: ClassVar[float | None] = None
     skill_probe_cost_us: ClassVar[float] = 2.0
+    #: One row (terms, shares): the share of indexed (OPEN) jobs holding each
+    #: common term, from the database's own statistics; job search multiplies
+    #: a query's shares to expect how many jobs match it (a rare term's share is
+    #: at most the least common term's listed). None: no such numbers, or no
+    #: need (an ordered index stops at the LIMIT whatever the matches).
+    term_shares_sql: ClassVar[str | None] = None
+    #: One row holding the terms of a query (one parameter: the query), as the
+    #: statistics name them.
+    terms_sql: ClassVar[str | None] = None
 
     # -- SQL fragments ------------------------------------------------------------
 
@@ -65,6 +74,11 @@ class FullTextIndex:
         """Typed text (any user input) as the query the fragments take: made
         safe and normalised once per search."""
         return text
+
+    def all_terms(self, query: str) -> bool:
+        """Whether ``query`` matches only jobs holding every one of its terms
+        (no OR, no exclusion), so that its terms' shares bound its matches."""
+        return False
 
     def search(self, query: str, title_tier: bool, skills: Sequence[str] = ()) -> Match:
         """How to find OPEN jobs matching ``query``: (FROM clause giving jobs as

@@ -8,6 +8,7 @@ of ids the index resolves itself (``window_ids``), newest first.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +23,7 @@ SKILL_LEXEME, CURRENCY_LEXEME, WINDOW_LEXEME = "skill ", "currency ", "ids "
 BUDGET_PAIR_LEXEME = "budget "
 TEXT_QUERY = "websearch_to_tsquery('english', %s)"  # any text a user types, safely
 TEXT_WINDOW_SHIFT = 12  # 4,096 ids per window unit
+_OPERATORS = re.compile(r'["\-]|\bor\b', re.IGNORECASE)
 
 
 def skills_query(skills: Sequence[str]) -> str:
@@ -49,6 +51,17 @@ class GinIndex(FullTextIndex):
     # ~6 us (a subplan per row).
     skill_match_cost_us = 3.5
     skill_probe_cost_us = 6.0
+    # ANALYZE keeps the most common lexemes of search_vector (non-null: OPEN
+    # jobs only) with the share of rows holding each.
+    term_shares_sql = ("SELECT most_common_elems::text::text[], most_common_elem_freqs "
+                       "FROM pg_stats WHERE schemaname = current_schema() "
+                       "AND tablename = 'jobs' AND attname = 'search_vector'")
+    terms_sql = "SELECT ARRAY(SELECT lexeme FROM unnest(to_tsvector('english', %s)))"
+
+    def all_terms(self, query: str) -> bool:
+        # websearch_to_tsquery: "or" and "-" (exclusion, or a hyphenated word
+        # parsed into several lexemes) and quotes (phrases) need its parser.
+        return _OPERATORS.search(query) is None
 
     # The text is normalised by websearch_to_tsquery in SQL: query() keeps it.
 

@@ -11,6 +11,7 @@ from typing import Any
 from .request import SearchRequest
 
 STATS_TTL = 300.0  # seconds the plan numbers are reused
+QUERIES_KEPT = 4_096  # texts whose terms are remembered
 OPEN = "j.status = 'OPEN' AND j.deleted_at IS NULL"
 
 
@@ -39,8 +40,37 @@ class PlanNumbers:
                     for budget, currency in rows:
                         by_currency.setdefault(currency, []).append(budget)
                     self._budgets_in = {c: sorted(b) for c, b in by_currency.items()}
+                    self._load_term_shares()
                     self._stats_at = time.monotonic()
         return self._skill_counts, self._budgets
+
+    def _load_term_shares(self) -> None:
+        sql = self.backend.fulltext.term_shares_sql
+        found = self.rows(sql, ()) if sql else []
+        terms, shares = found[0] if found else (None, None)
+        if terms and shares:
+            self._term_shares = dict(zip(terms, shares[:len(terms)], strict=True))
+            self._term_floor = min(self._term_shares.values())
+        else:  # never analysed: no estimate (windows, as for any text)
+            self._term_shares, self._term_floor = {}, 1.0
+
+    def _query_shares(self, query: str) -> list[float]:
+        """The share of open jobs holding each term of ``query`` (a term not
+        among the common ones: at most the least common one's share); empty
+        when the index keeps no such numbers or the query is not an AND of its
+        terms."""
+        index = self.backend.fulltext
+        if index.terms_sql is None or not index.all_terms(query):
+            return []
+        self._stats()
+        if not self._term_shares:
+            return []
+        terms = self._query_terms.get(query)
+        if terms is None:
+            if len(self._query_terms) >= QUERIES_KEPT:
+                self._query_terms.clear()
+            terms = self._query_terms[query] = list(self.rows(index.terms_sql, (query,))[0][0])
+        return [self._term_shares.get(term, self._term_floor) for term in terms]
 
     def _share_between(self, low: int | None, high: int | None,
                        currency: str | None = None) -> float:

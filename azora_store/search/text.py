@@ -31,6 +31,10 @@ TEXT_CHECK_BUDGET_US = 5_000.0  # drive text search from a skill if checking it 
 TEXT_WINDOWS = (2, 6, 32)
 TEXT_WINDOW_MARGIN = 1.5
 TEXT_WINDOW_SKIP = 1_000  # no windows when skills and budget leave this many open jobs
+# No windows when the text's terms are expected in this many open jobs (their
+# shares multiplied as if independent: words that go together, a role and a
+# task of a title, match more, hence a lower figure than for the cached counts).
+TEXT_TERMS_SKIP = 250
 
 #: What text search narrows its index by: (currency, (min budget, max budget)).
 Facets = tuple[str | None, tuple[int | None, int | None]]
@@ -59,7 +63,13 @@ class TextPlans(PlanParts):
             skill_driven = (not index.has_skills and
                             count * index.check_cost_us <= TEXT_CHECK_BUDGET_US)
         unordered = bool(index.window_ids) and not skill_driven
-        bounded = unordered and self._text_bound(request) <= TEXT_WINDOW_SKIP
+        # Few matches expected (by the skills, budget and currency asked for,
+        # or by the shares of the text's own terms): one statement over all ids.
+        # Windows would each read the terms' posting lists to find nothing
+        # (seven statements for a search of four common words with 66 matches).
+        bounded = unordered and (
+            self._text_bound(request) <= TEXT_WINDOW_SKIP
+            or self._text_bound(request, self._query_shares(query)) <= TEXT_TERMS_SKIP)
         want = request.limit + 1
         tiers = index.search_tiers(query, request.skills) if bounded else None
         if tiers is not None:
@@ -143,14 +153,18 @@ class TextPlans(PlanParts):
                                   "azora-store migrate up")
         self._schema_checked = True
 
-    def _text_bound(self, request: SearchRequest) -> float:
+    def _text_bound(self, request: SearchRequest, shares: list[float] | None = None) -> float:
         """About how many open jobs have the skills, budget and currency asked for
-        (from the cached numbers, as if independent); the matches are fewer still."""
+        (from the cached numbers, as if independent), and the terms whose
+        ``shares`` are given; the matches are fewer still."""
         low, high, currency = request.min_budget, request.max_budget, request.currency
-        if not request.skills and low is None and high is None and currency is None:
+        if (not request.skills and low is None and high is None and currency is None
+                and not shares):
             return float("inf")
         counts, budgets = self._stats()
         bound = float(len(budgets))
+        for share in shares or ():
+            bound *= share
         for skill in request.skills:
             bound *= min(counts.get(skill, 0) / max(len(budgets), 1), 1.0)
         if low is not None or high is not None or currency is not None:
