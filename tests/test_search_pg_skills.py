@@ -139,6 +139,7 @@ def test_text_and_skills_match_the_oracle_on_every_page_size(store, board, monke
     # skip=0: Postgres walks the windows of ids even for these rare skills.
     # facets=1.0: currency and budget always narrow inside the index; 0.0: never.
     monkeypatch.setattr(text_plans, "TEXT_WINDOW_SKIP", skip)
+    monkeypatch.setattr(text_plans, "TEXT_TERMS_SKIP", skip and text_plans.TEXT_TERMS_SKIP)
     monkeypatch.setattr(store.backend.fulltext, "facet_share", facets)
     want = expected(query)
     for limit in (1, 2, 3, 5, 100):
@@ -255,6 +256,7 @@ def test_postgres_windows_bound_each_statement(store, board, monkeypatch) -> Non
     assert statements(text="shop", limit=20) == 3 + 3
     assert statements(text="pipeline", skills=["sql"], limit=20) == 1  # "sql" is rare
     monkeypatch.setattr(text_plans, "TEXT_WINDOW_SKIP", 0)
+    monkeypatch.setattr(text_plans, "TEXT_TERMS_SKIP", 0)  # nor by the terms' shares
     assert statements(text="pipeline", skills=["sql"], limit=20) == 2 + 2
 
 
@@ -293,6 +295,7 @@ def test_only_selective_facets_narrow_the_index(store, board, monkeypatch) -> No
     """Where the index is walked in windows (Postgres) or by its own order
     (SQLite), a facet many jobs share costs more to read than to check."""
     monkeypatch.setattr(text_plans, "TEXT_WINDOW_SKIP", 0)  # Postgres: windows, even here
+    monkeypatch.setattr(text_plans, "TEXT_TERMS_SKIP", 0)  # nor by the terms' shares
 
     def narrowed(**query) -> bool:
         marks = ("cu_", "bu_", "cb_", "currency ", "budget ")

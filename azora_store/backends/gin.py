@@ -71,6 +71,11 @@ class GinIndex(FullTextIndex):
         if not title_tier:
             match += f" AND NOT (j.title_vector @@ {TEXT_QUERY})"
             params.append(query)
+        elif "-" in query:
+            # "a -b": b absent from the title may be in the description, which
+            # excludes the job from both tiers (as FTS5 and search_tiers read it).
+            match += f" AND j.search_vector @@ {TEXT_QUERY}"
+            params.append(query)
         return "jobs AS j", match, "j.id", params
 
     def search_tiers(self, query: str, skills: Sequence[str] = ()
