@@ -15,11 +15,11 @@ import click
 
 from .api.commands import serve_command, token_group
 from .bench.command import bench_command
-from .clitools import db_option, echo_err
 from .compliance.commands import audit_group
 from .errors import AzoraError, ConfigurationError
 from .market.commands import demo_command, market_group
 from .seed.command import seed_command
+from .support.clitools import db_option, echo_err
 from .sync.commands import sync_group
 
 if TYPE_CHECKING:

@@ -14,9 +14,9 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from . import cursors
 from .errors import NotFound, ValidationError
 from .replicas import read_path
+from .search import cursors
 from .search.planner import RANGE_SORT_CAP, SearchPlanner
 from .search.request import MAX_LIMIT, MAX_SKILLS, MAX_TEXT, SearchRequest
 from .search.results import JobHit, KycRecord, SearchPage, UserStatsResult

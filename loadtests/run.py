@@ -330,8 +330,8 @@ def serve_and_load(args: argparse.Namespace, url: str, label: str,
 def plot_timeline(prefix: Path) -> str | None:
     """Latency over time from Locust's full history, beside its HTML report; None
     (and a note) without matplotlib (the plots extra) or without samples."""
+    from azora_store.bench.plots import timeline_plot
     from azora_store.errors import ConfigurationError
-    from azora_store.plots import timeline_plot
 
     history = Path(f"{prefix}_stats_history.csv")
     if not history.exists():

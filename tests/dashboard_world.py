@@ -13,7 +13,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from azora_store.api.app import create_app
 from azora_store.api.auth import Tokens
-from azora_store.clock import utcnow
+from azora_store.support.clock import utcnow
 from azora_store.sync import Router, Worker, WorkerConfig, register_handler
 
 FAILURES = [("search", "HTTP 500 from search: upstream returned <html>"),

@@ -15,7 +15,6 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from azora_store.cli import cli
-from azora_store.clock import utcnow
 from azora_store.compliance.audit import GENESIS
 from azora_store.crypto import KEY_ENV, default_cipher, normalise
 from azora_store.errors import (
@@ -27,6 +26,7 @@ from azora_store.errors import (
     ValidationError,
 )
 from azora_store.models import TABLES, SecurityEvent, ServiceSync
+from azora_store.support.clock import utcnow
 from azora_store.workflow import transitions
 from tests.helpers import dump, fingerprint, sql
 

@@ -160,7 +160,7 @@ def test_money_results_round_trip_through_json() -> None:
     result = MoneyResult("resolve_dispute", Decimal("300.00"), "USD", (4, 5), escrow_id=1,
                          dispute_id=2, status="RESOLVED_SPLIT", to_freelancer=Decimal("180.00"),
                          to_client=Decimal("120.00"))
-    from azora_store import jsonutil
+    from azora_store.support import jsonutil
 
     restored = MoneyResult.from_json(jsonutil.loads(jsonutil.dumps(result.to_json())), True)
     assert restored == result and restored.replayed

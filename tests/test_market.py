@@ -15,7 +15,6 @@ import pytest
 from click.testing import CliRunner
 
 from azora_store.cli import cli
-from azora_store.clock import utcnow
 from azora_store.errors import (
     AzoraError,
     Conflict,
@@ -39,6 +38,7 @@ from azora_store.models import (
     StateTransition,
     User,
 )
+from azora_store.support.clock import utcnow
 from azora_store.workflow import transitions
 from azora_store.workflow.transitions import GRAPHS
 from tests.factories import MarketWorld, market_world

@@ -13,7 +13,7 @@ from falcon.testing import TestClient
 
 from azora_store.api.app import create_app
 from azora_store.api.dashboard import COOKIE, csrf_for
-from azora_store.clock import utcnow
+from azora_store.support.clock import utcnow
 from azora_store.sync import Router, Worker, WorkerConfig
 from azora_store.sync.throughput import minute_of
 from tests.dashboard_world import build

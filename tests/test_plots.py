@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
+from azora_store.bench.plots import Timings, latency_plots, timeline_plot
 from azora_store.errors import ConfigurationError
-from azora_store.plots import Timings, latency_plots, timeline_plot
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

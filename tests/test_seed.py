@@ -17,12 +17,12 @@ from click.testing import CliRunner
 from azora_store import open_store
 from azora_store.cli import cli
 from azora_store.crypto import KEY_ENV, default_cipher, generate_key
+from azora_store.doctor.user_counters import check_user_counters
 from azora_store.errors import ConfigurationError
 from azora_store.queries import kyc_lookup, search_jobs, user_stats
 from azora_store.seed import SCALES, START, TABLES, Seeder, document_number
 from azora_store.seed.common import _stamp
-from azora_store.threads import in_background
-from azora_store.user_counters import check_user_counters
+from azora_store.support.threads import in_background
 from tests.conftest import RUN_ID, PostgresServer
 
 KEY = generate_key()

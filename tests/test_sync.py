@@ -13,9 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from azora_store.clock import utcnow
 from azora_store.errors import ValidationError
 from azora_store.models import EventLog, User
+from azora_store.support.clock import utcnow
 from azora_store.sync import Router, Worker, WorkerConfig, backoff_delay, register_handler
 from tests.helpers import sql
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from azora_store.clock import utcnow
 from azora_store.errors import InsufficientFunds
 from azora_store.models import TABLES, Account, Job, KYCVerification, TransactionKind
+from azora_store.support.clock import utcnow
 from tests.factories import build_world, transfer
 from tests.helpers import dump, sql
 

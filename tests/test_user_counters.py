@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 
 from azora_store.doctor import diagnose
+from azora_store.doctor.user_counters import check_user_counters
 from azora_store.errors import NotFound
 from azora_store.queries import user_stats
-from azora_store.user_counters import check_user_counters
 from tests.factories import market_world
 from tests.helpers import sql
 

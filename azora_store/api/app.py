@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 import falcon
 
-from .. import jsonutil
 from ..errors import AzoraError, Forbidden
 from ..replicas.http import ConsistencyMiddleware
+from ..support import jsonutil
 from ..sync.operations import Operations
 from .auth import CACHE_SECONDS, Tokens
 from .converters import IdConverter

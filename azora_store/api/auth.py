@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from ..clock import utcnow
 from ..errors import AzoraError, NotFound, ValidationError
 from ..models.auth import SCOPES, ApiToken
+from ..support.clock import utcnow
 
 if TYPE_CHECKING:
     from ..store import Store

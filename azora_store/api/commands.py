@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..backends import DEFAULT_URL, URL_ENV
-from ..clitools import db_option, echo_err
 from ..errors import SchemaOutOfDate
+from ..support.clitools import db_option, echo_err
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -51,8 +51,8 @@ def serve_command(url: str, host: str, port: int, workers: int, threads: int,
       azora-store serve --db sqlite:///azora.db --port 4000 --workers 2
       curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:4000/api/sync/status
     """
-    from ..extras import check
     from ..store import open_store
+    from ..support.extras import check
 
     check(SERVER_MODULES, "azora-store serve")
     from .server import ServeOptions, Server

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 import falcon
 
-from .. import jsonutil
 from ..errors import NotFound
 from ..money import from_minor
 from ..replicas import read_path
+from ..support import jsonutil
 from ..sync.operations import Actor, Operations
 
 if TYPE_CHECKING:

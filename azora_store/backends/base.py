@@ -9,218 +9,39 @@ A backend owns
   shared with a live path), and the SQL of live paths that rebuild what a
   bulk load bypassed;
 - the migration lock, schema introspection, settings and plans for ``doctor``.
+
+One job, so one module above 450 lines: the contract every dialect answers,
+each hook with its promise in its docstring. The pieces it builds on live
+beside it: ``urls`` (URL and options), ``translate`` (the error boundary),
+``sqlscript`` (frozen migration files) and ``wakeups`` (how idle workers wait).
 """
 
 from __future__ import annotations
 
-import re
-import sqlite3
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import parse_qsl, unquote, urlsplit
 
 import peewee
 
-from .. import jsonutil
-from ..errors import (
-    AzoraError,
-    ConfigurationError,
-    Conflict,
-    DatabaseBusy,
-    InsufficientFunds,
-    InvalidTransition,
-    ValidationError,
-)
+from ..errors import AzoraError, ConfigurationError, DatabaseBusy
 from ..models.catalogue import Catalogue, catalogue
+from ..support import jsonutil
 from .fulltext import FullTextIndex
+from .sqlscript import MIGRATION_SQL, split_sql
+from .translate import APP_ERROR_MARK, TranslatingDatabase, app_error
+from .urls import DatabaseURL, one_of, printable, seconds, take_options, whole_number
 from .wakeups import OutboxWaiter, Sleeper
 
-# Triggers report business-rule violations as "azora|<code>|<field>|<message>"
-# (invalid transitions: "azora|invalid_transition|<entity>|<from>|<to>").
-APP_ERROR_MARK = "azora|"
-_APP_ERRORS: dict[str, type[AzoraError]] = {
-    "validation": ValidationError,
-    "conflict": Conflict,
-    "insufficient_funds": InsufficientFunds,
-}
-
-
-def app_error(message: str) -> AzoraError | None:
-    """The package error a trigger raised, parsed from the driver's message."""
-    start = message.find(APP_ERROR_MARK)
-    if start < 0:
-        return None
-    parts = message[start:].splitlines()[0].split("|")
-    code = parts[1] if len(parts) > 1 else ""
-    if code == "invalid_transition" and len(parts) >= 5:
-        return InvalidTransition(parts[2], parts[3] or None, parts[4])
-    cls = _APP_ERRORS.get(code, Conflict)
-    field_name = parts[2] if len(parts) > 2 and parts[2] else None
-    text = "|".join(parts[3:]) if len(parts) > 3 else message[start:]
-    return cls(text, field=field_name, rule=code)
-
-
-@dataclass(frozen=True)
-class DatabaseURL:
-    """A parsed ``scheme://user:password@host:port/database?option=value`` URL."""
-
-    raw: str
-    scheme: str
-    username: str | None = None
-    password: str | None = None
-    host: str | None = None
-    port: int | None = None
-    database: str = ""
-    options: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def parse(cls, url: str) -> DatabaseURL:
-        if not isinstance(url, str) or "://" not in url:
-            raise ConfigurationError(
-                f"{url!r} is not a database URL: use sqlite:///path/to/file.db or "
-                "postgresql://user@host:5432/dbname")
-        try:
-            parts = urlsplit(url)
-            port = parts.port
-        except ValueError as exc:
-            raise ConfigurationError(
-                f"{url!r} is not a valid database URL ({exc}): use sqlite:///path/to/file.db "
-                "or postgresql://user@host:5432/dbname") from None
-        scheme = parts.scheme.lower()
-        if not scheme:
-            raise ConfigurationError(f"{url!r} has no scheme: start it with sqlite:// or "
-                                     "postgresql://")
-        path = unquote(parts.path)
-        return cls(raw=url, scheme=scheme,
-                   username=unquote(parts.username) if parts.username else None,
-                   password=unquote(parts.password) if parts.password else None,
-                   host=parts.hostname, port=port, database=path[1:] if path else "",
-                   options=dict(parse_qsl(parts.query, keep_blank_values=True)))
-
-    def redacted(self) -> str:
-        """The URL with its password hidden, safe for logs and ``doctor``."""
-        if not self.password:
-            return self.raw
-        return self.raw.replace(f":{self.password}@", ":***@", 1)
-
-
-def take_options(url: DatabaseURL, known: dict[str, Callable[[str], Any]]) -> dict[str, Any]:
-    """Convert the URL's query options with ``known`` converters (``one_of``,
-    ``whole_number``, ...); refuse unknown options and values outside a
-    converter's allowed set, naming the option and what it accepts."""
-    unknown = sorted(set(url.options) - set(known))
-    if unknown:
-        raise ConfigurationError(
-            f"unknown option(s) {', '.join(unknown)} in {url.redacted()}: "
-            f"{url.scheme} accepts {', '.join(sorted(known))}")
-    values = {}
-    for name, raw in url.options.items():
-        try:
-            values[name] = known[name](raw)
-        except ValueError as exc:
-            allowed = f": {name} accepts {exc}" if str(exc) else ""
-            raise ConfigurationError(f"option {name}={raw!r} in {url.redacted()} is not "
-                                     f"a valid value{allowed}") from None
-    return values
-
-
-# Option converters for ``take_options``. Each raises ValueError whose message
-# says what the option accepts.
-
-_WHOLE = re.compile(r"-?[0-9]+")
-_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
-
-
-def one_of(*allowed: str) -> Callable[[str], str]:
-    """A word from ``allowed`` (any case); the lower-case word."""
-
-    def convert(raw: str) -> str:
-        if raw.lower() not in allowed:
-            raise ValueError(f"one of {', '.join(allowed)}")
-        return raw.lower()
-
-    return convert
-
-
-def whole_number(minimum: int, maximum: int, unit: str = "") -> Callable[[str], int]:
-    """An integer written in ASCII digits, from ``minimum`` to ``maximum``."""
-
-    def convert(raw: str) -> int:
-        if not _WHOLE.fullmatch(raw) or not minimum <= int(raw) <= maximum:
-            raise ValueError(f"a whole number from {minimum:,} to {maximum:,}{unit}")
-        return int(raw)
-
-    return convert
-
-
-def seconds(minimum: float, maximum: float) -> Callable[[str], float]:
-    """A number of seconds (digits, optionally a decimal point), in the range."""
-
-    def convert(raw: str) -> float:
-        if not _DECIMAL.fullmatch(raw) or not minimum <= float(raw) <= maximum:
-            raise ValueError(f"a number of seconds from {minimum:g} to {maximum:g}")
-        return float(raw)
-
-    return convert
-
-
-def printable(max_length: int) -> Callable[[str], str]:
-    """Printable ASCII text of at most ``max_length`` characters."""
-
-    def convert(raw: str) -> str:
-        if len(raw) > max_length or not (raw.isascii() and raw.isprintable()):
-            raise ValueError(f"printable ASCII text of at most {max_length} characters")
-        return raw
-
-    return convert
-
-
-class TranslatingDatabase:
-    """Mixin for a peewee ``Database``: every driver error leaves as a package error.
-
-    peewee already wraps driver exceptions in ``peewee.*Error`` (keeping the
-    driver's as ``.orig``); the backend turns those into ``azora_store.errors``
-    with the field and rule named.
-    """
-
-    backend: Backend
-
-    def _translated(self, exc: Exception, sql: str = "", params: Any = None) -> AzoraError:
-        orig = getattr(exc, "orig", exc)
-        if isinstance(orig, AzoraError):
-            # Already ours: peewee wraps exceptions by the name of a base class,
-            # and azora_store's DatabaseError shares one with its own.
-            return orig
-        return self.backend.translate_error(exc, sql, params)
-
-    def execute_sql(self, sql, params=None):
-        try:
-            return super().execute_sql(sql, params)
-        except (peewee.PeeweeException, *self.backend.driver_errors) as exc:
-            raise self._translated(exc, sql, params) from exc
-
-    def connect(self, reuse_if_open=False):
-        try:
-            return super().connect(reuse_if_open)
-        except (peewee.PeeweeException, *self.backend.driver_errors) as exc:
-            raise self._translated(exc) from exc
-
-    def begin(self, *args, **kwargs):
-        try:
-            return super().begin(*args, **kwargs)
-        except (peewee.PeeweeException, *self.backend.driver_errors) as exc:
-            raise self._translated(exc) from exc
-
-    def commit(self):
-        try:
-            return super().commit()
-        except (peewee.PeeweeException, *self.backend.driver_errors) as exc:
-            raise self._translated(exc) from exc
+#: What a backend module or a plugin imports from here: the contract and the
+#: pieces every dialect builds on (each defined in its own module).
+__all__ = [
+    "APP_ERROR_MARK", "MIGRATION_SQL", "Backend", "DatabaseURL", "TranslatingDatabase",
+    "app_error", "one_of", "printable", "seconds", "split_sql", "take_options",
+    "wait_for_lock", "whole_number",
+]
 
 
 def wait_for_lock(try_acquire: Callable[[], bool], what: str, timeout: float,
@@ -572,41 +393,3 @@ SELECT u.id, u.deleted_at IS NULL,
         """The server processes serving this database to others (load tests add
         their CPU to the server's); none for an embedded database."""
         return []
-
-
-MIGRATION_SQL = Path(__file__).resolve().parent.parent / "migrations" / "sql"
-
-
-_TRIGGER = re.compile(r"CREATE\s+(OR\s+REPLACE\s+)?(CONSTRAINT\s+)?TRIGGER\b", re.IGNORECASE)
-_BEGIN = re.compile(r"\bBEGIN\b", re.IGNORECASE)
-
-
-def _complete(text: str) -> bool:
-    """Whether ``text`` is whole statements (SQLite's tokenizer: quotes,
-    comments, trigger bodies). A trigger without a ``BEGIN`` body (Postgres:
-    ``EXECUTE FUNCTION f()``) ends at its semicolon, where SQLite's tokenizer
-    would wait for an ``END``."""
-    code = "\n".join(line for line in text.splitlines()
-                     if not line.lstrip().startswith("--")).strip()
-    if _TRIGGER.match(code) and not _BEGIN.search(code):
-        return sqlite3.complete_statement("SELECT " + text)
-    return sqlite3.complete_statement(text)
-
-
-def split_sql(script: str) -> list[str]:
-    """Split a SQL script into statements: a statement ends at a line ending in
-    ``;`` outside quotes, ``$$`` bodies and trigger ``BEGIN ... END`` blocks.
-    Comment-only chunks are dropped."""
-    statements: list[str] = []
-    lines: list[str] = []
-    for line in script.splitlines():
-        lines.append(line)
-        text = "\n".join(lines).strip()
-        if text.endswith(";") and text.count("$$") % 2 == 0 and _complete(text):
-            if any(not chunk.strip().startswith("--") and chunk.strip() for chunk in lines):
-                statements.append(text)
-            lines = []
-    rest = "\n".join(lines).strip()
-    if any(not chunk.strip().startswith("--") and chunk.strip() for chunk in lines):
-        raise ValueError(f"SQL script ends inside a statement: {rest[:80]!r}")
-    return statements

@@ -4,12 +4,16 @@ The driver is optional (``pip install 'azora_store[pg]'``); this module
 imports without it so that asking for a Postgres URL can say what to install.
 Every session runs in UTC with parallel query off: the four target queries are
 short index walks where parallel workers only add start-up latency.
+
+This module holds the connection (pool, session options, replica routing),
+locks, the outbox's housekeeping and wake-ups, the SQL fragments and the
+full-text hooks; ``postgres_errors`` translates driver errors,
+``postgres_schema`` reads the schema, settings and plans, and
+``postgres_bulk`` loads tables with ``COPY``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -17,24 +21,17 @@ from typing import Any
 import peewee
 from playhouse.pool import MaxConnectionsExceeded, PooledPostgresqlDatabase
 
-from .. import jsonutil
 from ..errors import (
-    AzoraError,
     ConfigurationError,
-    DatabaseBusy,
-    DatabaseError,
     DatabaseUnavailable,
-    SchemaOutOfDate,
-    ValidationError,
 )
-from ..extras import missing_extra
 from ..replicas.options import replica_options, replica_settings
-from ..threads import in_background
+from ..support import jsonutil
+from ..support.extras import missing_extra
 from .base import (
     Backend,
     DatabaseURL,
     TranslatingDatabase,
-    app_error,
     one_of,
     printable,
     seconds,
@@ -45,6 +42,9 @@ from .base import (
 from .gin import (
     GinIndex,
 )
+from .postgres_bulk import PostgresBulkLoad
+from .postgres_errors import PostgresErrors
+from .postgres_schema import PostgresIntrospection
 from .wakeups import OutboxWaiter, PostgresListener
 
 try:  # the optional driver
@@ -74,12 +74,6 @@ URL_OPTIONS: dict[str, Callable[[str], Any]] = {
     "application_name": printable(63),  # Postgres keeps 63 bytes of it
     "sslmode": one_of("disable", "allow", "prefer", "require", "verify-ca", "verify-full"),
 }
-_MISSING_DATABASE = re.compile(r'database "([^"]*)" does not exist')
-# Connection-lost messages after which one retry on a fresh connection is safe
-# (outside a transaction only).
-_CONNECTION_LOST = ("server closed the connection", "connection already closed",
-                    "terminating connection", "the connection is closed",
-                    "consuming input failed", "connection is lost")
 
 
 if psycopg is not None:
@@ -120,7 +114,7 @@ class AzoraPostgresDatabase(TranslatingDatabase, PooledPostgresqlDatabase):
             return super().execute_sql(sql, params)
 
 
-class PostgresBackend(Backend):
+class PostgresBackend(PostgresErrors, PostgresIntrospection, PostgresBulkLoad, Backend):
     name = "postgresql"
     migration_dialect = "postgresql"
     driver_errors = (MaxConnectionsExceeded, *((psycopg.Error,) if psycopg else ()))
@@ -182,61 +176,6 @@ class PostgresBackend(Backend):
         if replica is not None:
             return self.reads.fetch_on(replica, sql, params, plan_each_time)
         return Backend.fetch(self, sql, params, plan_each_time)
-
-    # -- errors ----------------------------------------------------------------
-
-    def translate_error(self, exc: BaseException, sql: str = "", params: Any = None
-                        ) -> AzoraError:
-        orig = getattr(exc, "orig", exc)
-        if isinstance(orig, MaxConnectionsExceeded):
-            return DatabaseBusy(f"all {self.pool_size} pooled connections stayed busy for "
-                                f"{self.pool_timeout:g}s; raise ?max_connections= or "
-                                "?pool_timeout= in the URL")
-        sqlstate = getattr(orig, "sqlstate", None) or ""
-        diag = getattr(orig, "diag", None)
-        message = (getattr(diag, "message_primary", None) or str(orig)).strip()
-        constraint = getattr(diag, "constraint_name", None)
-        if sqlstate == "P0001":
-            return app_error(message) or DatabaseError(message)
-        if sqlstate == "23505":
-            return self.catalogue.by_constraint(constraint) or self.catalogue.unique(
-                getattr(diag, "table_name", "") or "", _key_columns(orig))
-        if sqlstate == "23514":
-            return self.catalogue.by_constraint(constraint) or ValidationError(
-                f"a CHECK constraint failed: {constraint}", rule="check")
-        if sqlstate == "23502":
-            return self.catalogue.not_null(diag.table_name, diag.column_name)
-        if sqlstate == "23503":
-            deleted = re.match(r'update or delete on table "(\w+)"', message)
-            if deleted:
-                return self.catalogue.still_referenced(deleted.group(1))
-            return self.catalogue.by_constraint(constraint) or self.catalogue.missing_reference(
-                None, None)
-        if sqlstate in ("40001", "40P01", "55P03"):
-            return DatabaseBusy(f"the transaction collided with another one ({message}); "
-                                "retry it")
-        if sqlstate == "57014":
-            return DatabaseBusy(f"the statement was cancelled: {message}")
-        if sqlstate in ("42P01", "42703"):
-            return SchemaOutOfDate(f"{message}: the schema is missing or older than this "
-                                   "code; run `azora-store init`")
-        if sqlstate.startswith("22"):
-            return ValidationError(f"invalid value: {message}", rule="type")
-        if sqlstate.startswith("08") or sqlstate.startswith("57P") or (
-                psycopg is not None and isinstance(orig, psycopg.OperationalError)
-                and not sqlstate):
-            missing = _MISSING_DATABASE.search(message)
-            if missing:
-                return DatabaseUnavailable(
-                    f"there is no database {missing.group(1)!r} on the PostgreSQL server "
-                    f"at {self.url.host or '127.0.0.1'}:{self.url.port or 5432}: check the "
-                    "name in the URL, or create it (createdb) and run `azora-store init --db "
-                    f"{self.url.redacted()}`")
-            return DatabaseUnavailable(f"cannot reach PostgreSQL at {self.url.redacted()}: "
-                                       f"{' '.join(message.split())}")  # libpq's is 2 lines
-        if any(text in message for text in _CONNECTION_LOST):
-            return DatabaseUnavailable(f"lost the connection to PostgreSQL: {message}")
-        return DatabaseError(f"PostgreSQL error {sqlstate}: {message}")
 
     # -- locks -----------------------------------------------------------------
 
@@ -341,62 +280,7 @@ class PostgresBackend(Backend):
         self.db.execute_sql("VACUUM (ANALYZE) user_counters")  # hint bits set once, not by reads
         return written
 
-    # -- bulk loading ------------------------------------------------------------
-
-    @contextmanager
-    def bulk_load(self, tables: Sequence[str], keep_indexes: Sequence[str] = (),
-                  alongside: Callable[[], None] | None = None,
-                  alongside_tables: Sequence[str] = ()) -> Iterator[None]:
-        self.db.connect(reuse_if_open=True)
-        saved = self._rows(  # secondary indexes no constraint depends on
-            "SELECT ci.relname, pg_get_indexdef(x.indexrelid), ct.relname FROM pg_index x "
-            "JOIN pg_class ci ON ci.oid = x.indexrelid JOIN pg_class ct ON ct.oid = x.indrelid "
-            "JOIN pg_namespace n ON n.oid = ct.relnamespace WHERE n.nspname = current_schema() "
-            "AND ct.relname = ANY(%s) AND NOT x.indisprimary AND NOT EXISTS "
-            "(SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
-            ([t for t in tables if t not in keep_indexes],))
-        for name, _, _ in saved:
-            self.db.execute_sql(f'DROP INDEX "{name}"')
-        superuser = self._rows("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-        if superuser and superuser[0][0]:
-            self.db.execute_sql("SET session_replication_role = replica")  # no FK/trigger work
-        else:
-            for table in tables:
-                self.db.execute_sql(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')
-        self.db.execute_sql("SET synchronous_commit = off")
-        self.db.execute_sql("SET maintenance_work_mem = '256MB'")
-        loaded = False
-        try:
-            yield
-            loaded = True
-        finally:
-            self.db.execute_sql("RESET session_replication_role")
-            for table in tables:
-                self.db.execute_sql(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
-            # Its own connection (peewee's are per thread); the index builds
-            # of what it writes would wait for its transaction anyway. Not
-            # after a failed load: the rows are partial.
-            wait = (in_background(alongside, then=self.db.close)
-                    if alongside is not None and loaded else None)
-            later = [definition for _, definition, table in saved
-                     if wait is not None and table in alongside_tables]
-            # Every index back and the session reset, whatever fails (the
-            # callbacks run last first, each even if one before it raised).
-            with contextlib.ExitStack() as cleanup:
-                cleanup.callback(self.db.execute_sql, "RESET maintenance_work_mem")
-                cleanup.callback(self.db.execute_sql, "RESET synchronous_commit")
-                for definition in reversed(later):
-                    cleanup.callback(self.db.execute_sql, definition)
-                if wait is not None:
-                    cleanup.callback(wait)
-                for _, definition, _ in saved:
-                    if definition not in later:
-                        self.db.execute_sql(definition)
-            for table in tables:  # vacuum sets the visibility map: index-only scans
-                self.db.execute_sql(f'VACUUM (ANALYZE) "{table}"')
-
-    def sql_series(self, first: int, last: int) -> str:
-        return f"WITH seq(i) AS (SELECT generate_series({int(first)}::bigint, {int(last)}))"
+    # -- after a bulk load (the load itself: postgres_bulk) -----------------------
 
     def rebuild_job_search(self) -> None:
         # The load bypassed the triggers that compute the vectors of OPEN jobs
@@ -428,126 +312,5 @@ class PostgresBackend(Backend):
     def sql_json(self, expression: str) -> str:
         return f"CAST({expression} AS jsonb)"
 
-    def reset_sequences(self, tables: Sequence[str]) -> None:
-        for (table,) in self._rows(
-                "SELECT c.table_name FROM information_schema.columns c WHERE c.table_schema = "
-                "current_schema() AND c.column_name = 'id' AND c.column_default LIKE 'nextval%%' "
-                "AND c.table_name = ANY(%s)", (list(tables),)):
-            self.db.execute_sql(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
-                                f'COALESCE((SELECT MAX(id) FROM "{table}"), 0) + 1, false)')
-
-    def copy_rows(self, table: str, columns: Sequence[str], rows: Any) -> int:
-        count = 0
-        with self.db.atomic():
-            cursor = self.db.cursor()
-            with cursor.copy(f'COPY "{table}" ({", ".join(columns)}) FROM STDIN') as copy:
-                for row in rows:
-                    copy.write_row(row)
-                    count += 1
-        return count
-
-    # -- introspection ---------------------------------------------------------
-
-    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        return list(self.db.execute_sql(sql, params).fetchall())
-
-    def schema_snapshot(self) -> dict[str, Any]:
-        tables: dict[str, Any] = {}
-        for table, column, dtype, length, nullable, default, generated in self._rows(
-                "SELECT table_name, column_name, udt_name, character_maximum_length, "
-                "is_nullable, column_default, generation_expression "
-                "FROM information_schema.columns WHERE table_schema = current_schema() "
-                "AND table_name IN (SELECT tablename FROM pg_tables "
-                "WHERE schemaname = current_schema())"):
-            entry = tables.setdefault(table, {"columns": {}, "constraints": {}})
-            entry["columns"][column] = {
-                "type": dtype + (f"({length})" if length else ""),
-                "nullable": nullable == "YES", "default": default, "generated": generated}
-        for table, name, definition in self._rows(
-                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
-                "FROM pg_constraint WHERE connamespace = current_schema()::regnamespace "
-                "AND conrelid <> 0"):
-            tables.setdefault(table.strip('"'), {"columns": {}, "constraints": {}})[
-                "constraints"][name] = definition
-        return {
-            "tables": tables,
-            "indexes": {name: (table, definition) for table, name, definition in self._rows(
-                "SELECT tablename, indexname, indexdef FROM pg_indexes "
-                "WHERE schemaname = current_schema()")},
-            "triggers": {name: (table.strip('"'), definition)
-                         for table, name, definition in self._rows(
-                "SELECT tgrelid::regclass::text, tgname, pg_get_triggerdef(oid) "
-                "FROM pg_trigger WHERE NOT tgisinternal")},
-            "views": {name: ("", " ".join(definition.split())) for name, definition in
-                      self._rows("SELECT viewname, definition FROM pg_views "
-                                 "WHERE schemaname = current_schema()")},
-            "functions": {name: ("", definition) for name, definition in self._rows(
-                "SELECT proname, pg_get_functiondef(oid) FROM pg_proc "
-                "WHERE pronamespace = current_schema()::regnamespace")},
-        }
-
-    setting_warnings = (
-        ("autovacuum", ("on",), "the outbox and other hot tables bloat without vacuum; turn "
-                                "autovacuum on (or run VACUUM after `sync prune`)"),
-        ("synchronous_commit", ("on", "remote_apply", "remote_write", "local"),
-         "committed transactions can be lost on a crash"),
-        # Set by every session the package opens: another value means something
-        # between us and the server (a pooler) changed them.
-        ("TimeZone", ("utc",), "sessions must run in UTC: timestamps are naive UTC"),
-        ("max_parallel_workers_per_gather", ("0",),
-         "parallel query adds start-up latency to the target queries' short index walks"),
-    )
-
-    def settings(self) -> dict[str, str]:
-        names = ("server_version", "max_connections", "shared_buffers", "work_mem",
-                 "effective_cache_size", "synchronous_commit", "autovacuum", "TimeZone",
-                 "max_parallel_workers_per_gather", "default_transaction_isolation",
-                 "statement_timeout")
-        values = {name: str(self.db.execute_sql(f"SHOW {name}").fetchone()[0])
-                  for name in names}
-        values["pool"] = (f"max_connections={self.pool_size} per process, "
-                          f"wait up to {self.pool_timeout:g}s")
-        return values
-
-    def explain(self, sql: str, params: Sequence[Any] = ()) -> list[str]:
-        return [row[0] for row in self._rows("EXPLAIN " + sql, params)]
-
-    def full_scans(self, sql: str, plan: list[str]) -> list[str]:
-        return [m.group(1) for m in map(_SEQ_SCAN.search, plan) if m]
-
-    def estimated_rows(self, table: str) -> int:
-        rows = self._rows("SELECT GREATEST(reltuples, 0)::bigint FROM pg_class "
-                          "WHERE oid = to_regclass(%s)", (table,))
-        return int(rows[0][0]) if rows else 0
-
-    def server_version(self) -> str:
-        return str(self.db.execute_sql("SHOW server_version").fetchone()[0])
-
-    def cache_warnings(self, tables: Sequence[str], cache_bytes: int | None = None
-                       ) -> list[str]:
-        if cache_bytes is None:
-            cache_bytes = int(self._rows(
-                "SELECT pg_size_bytes(current_setting('shared_buffers'))")[0][0])
-        sizes = self._rows("SELECT t, pg_relation_size(to_regclass(t)) FROM unnest(%s::text[]) "
-                           "AS t WHERE to_regclass(t) IS NOT NULL", (list(tables),))
-        return [f"{table} is {size / 2**20:,.0f} MB, more than shared_buffers "
-                f"({cache_bytes / 2**20:,.0f} MB): searches that visit many of its rows read "
-                "them from outside PostgreSQL's cache (at 1M jobs that tripled the search p99 "
-                "before migration 0014); raise shared_buffers (needs a server restart)"
-                for table, size in sizes if size > cache_bytes]
-
-    def server_pids(self) -> list[int]:
-        return [row[0] for row in self._rows(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid()")]
 
 
-_SEQ_SCAN = re.compile(r"Seq Scan on (\w+)")
-
-
-def _key_columns(orig: BaseException) -> list[str]:
-    """Column names from 'Key (a, b)=(...) already exists.' (values are dropped:
-    they may be personal data)."""
-    detail = getattr(getattr(orig, "diag", None), "message_detail", None) or ""
-    match = re.match(r"Key \(([^)]*)\)=", detail)
-    return [c.strip() for c in match.group(1).split(",")] if match else []

@@ -3,13 +3,16 @@
 WAL journal, foreign keys on, a busy timeout, and ``BEGIN IMMEDIATE`` for every
 transaction (peewee's ``lock_type``), so a read-then-write never fails halfway
 with "database is locked": writers queue for the one write lock up front.
+
+This module holds the connection (pragmas, locks, outbox wake-ups), the SQL
+fragments, the full-text hooks and bulk loading; ``sqlite_errors`` translates
+driver errors and ``sqlite_schema`` reads the schema, settings and plans.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import sqlite3
 import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
@@ -20,25 +23,21 @@ from typing import Any
 import peewee
 
 from ..errors import (
-    AzoraError,
     ConfigurationError,
     DatabaseBusy,
-    DatabaseError,
     DatabaseUnavailable,
-    SchemaOutOfDate,
-    ValidationError,
 )
-from ..models.fields import CompositeForeignKey
 from .base import (
     Backend,
     TranslatingDatabase,
-    app_error,
     one_of,
     take_options,
     wait_for_lock,
     whole_number,
 )
 from .fts5 import Fts5Index
+from .sqlite_errors import SqliteErrors
+from .sqlite_schema import SqliteIntrospection
 from .wakeups import DataVersionPoller, OutboxWaiter, Sleeper, WalWatcher
 
 MIGRATION_LOCK_TIMEOUT = 600.0
@@ -54,7 +53,6 @@ PRAGMA_OPTIONS: dict[str, Callable[[str], Any]] = {
     "cache_size": whole_number(-INT32 - 1, INT32, " (pages; negative: KiB)"),
     "mmap_size": whole_number(0, 2**63 - 1, " (bytes)"),
 }
-SYNCHRONOUS = {"0": "off", "1": "normal", "2": "full", "3": "extra"}  # PRAGMA's numbers
 DEFAULT_PRAGMAS: dict[str, Any] = {
     "journal_mode": "wal",
     # FULL: a committed transaction survives power loss, not only a crash.
@@ -88,7 +86,7 @@ class AzoraSqliteDatabase(TranslatingDatabase, peewee.SqliteDatabase):
         return conn
 
 
-class SqliteBackend(Backend):
+class SqliteBackend(SqliteErrors, SqliteIntrospection, Backend):
     name = "sqlite"
     migration_dialect = "sqlite"
     driver_errors = (sqlite3.Error,)
@@ -157,84 +155,6 @@ class SqliteBackend(Backend):
             f"created): check the path, or create it with `azora-store init --db "
             f"{self.url.redacted()}`")
 
-    # -- errors ----------------------------------------------------------------
-
-    def translate_error(self, exc: BaseException, sql: str = "", params: Any = None
-                        ) -> AzoraError:
-        orig = getattr(exc, "orig", exc)
-        message = str(orig)
-        found = app_error(message)
-        if found is not None:
-            return found
-        code = getattr(orig, "sqlite_errorname", "")
-        if code == "SQLITE_CONSTRAINT_CHECK" or message.startswith("CHECK constraint failed"):
-            name = message.partition(": ")[2].strip()
-            return self.catalogue.by_constraint(name) or ValidationError(
-                f"a CHECK constraint failed: {name}", rule="check")
-        if code == "SQLITE_CONSTRAINT_NOTNULL" or message.startswith("NOT NULL constraint"):
-            table, _, column = message.partition(": ")[2].strip().partition(".")
-            return self.catalogue.not_null(table, column)
-        if code in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY") or \
-                message.startswith("UNIQUE constraint"):
-            detail = message.partition(": ")[2].strip()
-            if detail.startswith("index "):
-                return self.catalogue.by_constraint(detail[6:].strip("'\"")) or \
-                    self.catalogue.unique("", ())
-            pairs = [part.strip().partition(".") for part in detail.split(",")]
-            return self.catalogue.unique(pairs[0][0], [column for _, _, column in pairs])
-        if code == "SQLITE_CONSTRAINT_FOREIGNKEY" or message.startswith("FOREIGN KEY"):
-            return self._explain_foreign_key(sql, params or ())
-        if code in ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_BUSY_SNAPSHOT") or \
-                "database is locked" in message:
-            return DatabaseBusy("the SQLite database is locked by another writer for longer "
-                                "than busy_timeout; retry, or raise ?busy_timeout= in the URL")
-        if message.startswith("no such table") or message.startswith("no such column"):
-            return SchemaOutOfDate(f"{message}: the schema is missing or older than this "
-                                   "code; run `azora-store init`")
-        if "unable to open database file" in message:
-            return DatabaseUnavailable(f"cannot open SQLite database {self.path}: {message}")
-        return DatabaseError(f"SQLite error: {message}")
-
-    def _explain_foreign_key(self, sql: str, params: Sequence[Any]) -> AzoraError:
-        """SQLite does not say which foreign key failed. On this (rare) error
-        path, read the statement's columns and values and look each reference up."""
-        deleted = _DELETE.match(sql)
-        if deleted:
-            return self.catalogue.still_referenced(deleted.group(1))
-        table, rows = _written_rows(sql, params)
-        model = self.catalogue.models.get(table or "")
-        if model is not None:
-            for row in rows:
-                found = self._missing_reference(model, row)
-                if found is not None:
-                    return found
-        return ValidationError("a reference points to a row that does not exist",
-                               rule="foreign_key")
-
-    def _missing_reference(self, model: Any, row: dict[str, Any]) -> AzoraError | None:
-        table = model._meta.table_name
-        for field in model._meta.refs:
-            value = row.get(field.column_name)
-            if value is None:
-                continue
-            target = field.rel_model._meta
-            if self.db.execute_sql(f'SELECT 1 FROM "{target.table_name}" WHERE '
-                                   f'"{field.rel_field.column_name}" = ?', (value,)
-                                   ).fetchone() is None:
-                return self.catalogue.by_constraint(f"fk_{table}_{field.column_name}")
-        for constraint in model._meta.constraints or ():
-            if not isinstance(constraint, CompositeForeignKey):
-                continue
-            values = [row.get(column) for column in constraint.columns]
-            if any(v is None for v in values):
-                continue
-            where = " AND ".join(f'"{c}" = ?' for c in constraint.ref_columns)
-            found = self.db.execute_sql(f'SELECT 1 FROM "{constraint.table}" WHERE {where}',
-                                        values).fetchone()
-            if found is None:
-                return self.catalogue.by_constraint(constraint.name)
-        return None
-
     # -- locks -----------------------------------------------------------------
 
     @contextmanager
@@ -290,7 +210,7 @@ class SqliteBackend(Backend):
         # AVG over integers is their sum as a double over the count
         return f"CASE WHEN {count} > 0 THEN ROUND(CAST({total} AS REAL) / {count}, 2) END"
 
-    # -- bulk loading ------------------------------------------------------------
+    # -- bulk loading (and rebuilding what it bypassed) ----------------------------
 
     @contextmanager
     def bulk_load(self, tables: Sequence[str], keep_indexes: Sequence[str] = (),
@@ -385,135 +305,4 @@ class SqliteBackend(Backend):
             cursor.executemany(sql, rows)
             return cursor.rowcount
 
-    # -- introspection ---------------------------------------------------------
 
-    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        return list(self.db.execute_sql(sql, params).fetchall())
-
-    def schema_snapshot(self) -> dict[str, Any]:
-        objects = self._rows("SELECT type, name, tbl_name, sql FROM sqlite_master "
-                             "WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name")
-        snapshot: dict[str, Any] = {"tables": {}, "indexes": {}, "triggers": {}, "views": {}}
-        for kind, name, table, sql in objects:
-            if kind == "table":
-                snapshot["tables"][name] = self._describe_table(name, sql or "")
-            elif kind == "index" and sql:
-                snapshot["indexes"][name] = (table, _normalise(sql))
-            elif kind in ("trigger", "view"):
-                snapshot[kind + "s"][name] = (table, _normalise(sql))
-        return snapshot
-
-    def _describe_table(self, table: str, sql: str) -> dict[str, Any]:
-        columns = {name: {"type": ctype.upper(), "nullable": not notnull,
-                          "default": default, "pk": pk}
-                   for _, name, ctype, notnull, default, pk, _hidden
-                   in self._rows(f'PRAGMA table_xinfo("{table}")')}
-        fks = sorted((row[3], row[2], row[4], row[6]) for row in
-                     self._rows(f'PRAGMA foreign_key_list("{table}")'))
-        unique = sorted(
-            tuple(r[2] for r in self._rows(f"PRAGMA index_info(\"{name}\")"))
-            for _, name, is_unique, origin, _partial in
-            self._rows(f'PRAGMA index_list("{table}")') if is_unique and origin != "c")
-        return {"columns": columns, "foreign_keys": fks, "checks": _named_checks(sql),
-                "implicit_unique": unique}
-
-    setting_warnings = (
-        ("journal_mode", ("wal",),
-         "not the documented wal: readers and writers block each other (delete, truncate, "
-         "persist) or a crash can corrupt the database (memory, off); use journal_mode=wal"),
-        ("synchronous", ("full", "extra"),
-         "weaker than the documented full: a committed transaction can be lost on power "
-         "loss (normal) or on a crash of the machine (off)"),
-        ("foreign_keys", ("1",), "foreign keys are not enforced"),
-    )
-
-    def settings(self) -> dict[str, str]:
-        names = ("journal_mode", "synchronous", "foreign_keys", "busy_timeout", "cache_size",
-                 "mmap_size", "page_size", "page_count", "freelist_count", "temp_store")
-        values = {name: str(self.db.execute_sql(f"PRAGMA {name}").fetchone()[0])
-                  for name in names}
-        values["synchronous"] = SYNCHRONOUS.get(values["synchronous"], values["synchronous"])
-        values["lock_type"] = "IMMEDIATE"
-        values["file"] = os.path.abspath(self.path) if self.path != ":memory:" else ":memory:"
-        return values
-
-    def explain(self, sql: str, params: Sequence[Any] = ()) -> list[str]:
-        rows = self._rows("EXPLAIN QUERY PLAN " + sql, params)
-        depth: dict[int, int] = {0: 0}
-        lines = []
-        for node_id, parent, _, detail in rows:
-            depth[node_id] = depth.get(parent, 0) + 1
-            lines.append("  " * (depth[node_id] - 1) + detail)
-        return lines
-
-    def full_scans(self, sql: str, plan: list[str]) -> list[str]:
-        # "SCAN j" with no USING clause reads the whole table; plans name the
-        # alias, so map it back through the statement's FROM/JOIN clauses.
-        aliases = {alias: table for table, alias in _TABLE_REFERENCE.findall(sql)}
-        tables = {r[0] for r in self._rows("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        scanned = []
-        for line in plan:
-            found = _FULL_SCAN.match(line.strip())
-            if found and aliases.get(found.group(1), found.group(1)) in tables:
-                scanned.append(aliases.get(found.group(1), found.group(1)))
-        return scanned
-
-    def estimated_rows(self, table: str) -> int:
-        try:  # the largest rowid: one b-tree descent
-            return int(self._rows(f'SELECT MAX(rowid) FROM "{table}"')[0][0] or 0)
-        except AzoraError:
-            return int(self._rows(f'SELECT COUNT(*) FROM "{table}"')[0][0])
-
-    def server_version(self) -> str:
-        return sqlite3.sqlite_version
-
-
-_TABLE_REFERENCE = re.compile(r'(?:FROM|JOIN)\s+"?(\w+)"?\s+AS\s+"?(\w+)"?', re.IGNORECASE)
-_FULL_SCAN = re.compile(r"^SCAN (\w+)$")
-_DELETE = re.compile(r'\s*DELETE\s+FROM\s+"?(\w+)"?', re.IGNORECASE)
-_INSERT = re.compile(r'\s*INSERT\s+INTO\s+"?(\w+)"?\s*\(([^)]*)\)\s*VALUES\s*', re.IGNORECASE)
-_UPDATE = re.compile(r'\s*UPDATE\s+"?(\w+)"?\s+SET\s+(.*?)\s+(WHERE|RETURNING|$)',
-                     re.IGNORECASE | re.DOTALL)
-_ASSIGNMENT = re.compile(r'^"?(\w+)"?\s*=\s*\?$')
-
-
-def _written_rows(sql: str, params: Sequence[Any]) -> tuple[str | None, list[dict[str, Any]]]:
-    """(table, rows as column -> value) of a parameterised INSERT or simple UPDATE."""
-    params = list(params)
-    insert = _INSERT.match(sql)
-    if insert:
-        columns = [c.strip().strip('"') for c in insert.group(2).split(",")]
-        if not columns or len(params) % len(columns):
-            return None, []
-        return insert.group(1), [dict(zip(columns, params[i:i + len(columns)], strict=True))
-                                 for i in range(0, len(params), len(columns))]
-    update = _UPDATE.match(sql)
-    if update:
-        row = {}
-        for position, assignment in enumerate(update.group(2).split(",")):
-            matched = _ASSIGNMENT.match(assignment.strip())
-            if matched is None or position >= len(params):
-                return update.group(1), []
-            row[matched.group(1)] = params[position]
-        return update.group(1), [row]
-    return None, []
-
-
-def _normalise(sql: str) -> str:
-    return " ".join(sql.replace("IF NOT EXISTS ", "").split())
-
-
-_CHECK_START = re.compile(r'CONSTRAINT\s+"?(\w+)"?\s+CHECK\s*\(', re.IGNORECASE)
-
-
-def _named_checks(table_sql: str) -> dict[str, str]:
-    """Named CHECK constraints of a CREATE TABLE statement (balanced parentheses)."""
-    checks = {}
-    for match in _CHECK_START.finditer(table_sql):
-        depth, start = 1, match.end()
-        position = start
-        while depth and position < len(table_sql):
-            depth += {"(": 1, ")": -1}.get(table_sql[position], 0)
-            position += 1
-        checks[match.group(1)] = " ".join(table_sql[start:position - 1].split())
-    return checks

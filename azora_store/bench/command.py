@@ -13,8 +13,8 @@ from typing import Any
 import click
 
 from ..backends import DatabaseURL, backend_class
-from ..extras import check
 from ..seed import SCALES
+from ..support.extras import check
 
 SUITE = Path(__file__).resolve().with_name("suite")
 

@@ -371,7 +371,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def _plot(plot_dir: str, scale: str, results: list[tuple[str, str, Any, list[float]]],
           writer: Any) -> None:
     """PNG distributions per query and backend, and the timings they show."""
-    from azora_store.plots import Timings, latency_plots
+    from azora_store.bench.plots import Timings, latency_plots
 
     timings = [Timings(name, backend, [t * 1000 for t in bench.stats.stats.data],
                        [t * 1000 for t in base_seconds])

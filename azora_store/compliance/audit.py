@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .. import jsonutil
-from ..clock import utcnow
 from ..errors import ValidationError
 from ..models import SecurityEvent, Severity, SyncOperation
+from ..support import jsonutil
+from ..support.clock import utcnow
 from ..workflow.service import Service, enum_value, text
 
 GENESIS = "0" * 64

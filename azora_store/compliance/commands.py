@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..clitools import db_option
+from ..support.clitools import db_option
 
 if TYPE_CHECKING:
     from ..store import Store

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..clock import utcnow
 from ..crypto import FieldCipher, check_document_number, default_cipher, mask
 from ..errors import Forbidden, NotFound, ValidationError
 from ..models import (
@@ -30,6 +29,7 @@ from ..models import (
     SyncOperation,
     UserRole,
 )
+from ..support.clock import utcnow
 from ..workflow.service import Service, check_id, enum_value, text
 from ..workflow.transitions import KYC, move, record
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ..clock import utcnow
 from ..errors import InvalidTransition, ValidationError
 from ..models import (
     Dispute,
@@ -20,6 +19,7 @@ from ..models import (
     SyncOperation,
     TransactionKind,
 )
+from ..support.clock import utcnow
 from ..workflow.service import check_id, money, text
 from ..workflow.transitions import DISPUTE, ESCROW, MILESTONE, move, record, record_many
 from . import idempotency, ledger

@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from ..clock import utcnow
 from ..errors import (
     AzoraError,
     Conflict,
@@ -42,6 +41,7 @@ from ..models import (
     SyncOperation,
     TransactionKind,
 )
+from ..support.clock import utcnow
 from ..workflow.service import Service, check_id, money, text
 from ..workflow.transitions import ESCROW, MILESTONE, move, record
 from . import idempotency, ledger

@@ -26,9 +26,9 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from .. import jsonutil
 from ..errors import Conflict, DatabaseBusy, ValidationError
 from ..models import IdempotencyKey
+from ..support import jsonutil
 
 if TYPE_CHECKING:
     from ..store import Store

@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from ..clock import utcnow
 from ..errors import Conflict, InvalidTransition, ValidationError
 from ..models import (
     Application,
@@ -28,6 +27,7 @@ from ..models import (
 )
 from ..models.fields import normalise_skill
 from ..money import check_currency
+from ..support.clock import utcnow
 from ..workflow import events
 from ..workflow.service import Service, money, text
 from ..workflow.transitions import APPLICATION, JOB, move, record, record_many

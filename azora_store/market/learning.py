@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..clock import utcnow
 from ..errors import Conflict, Forbidden, InvalidTransition, ValidationError
 from ..models import (
     Course,
@@ -20,6 +19,7 @@ from ..models import (
     SyncOperation,
     UserRole,
 )
+from ..support.clock import utcnow
 from ..workflow.service import Service, text
 
 COURSE_EDGES = {(CourseStatus.DRAFT, CourseStatus.PUBLISHED),

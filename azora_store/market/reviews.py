@@ -4,7 +4,6 @@ the other, rating 1-5, once per reviewer and job) and skill verification
 
 from __future__ import annotations
 
-from ..clock import utcnow
 from ..errors import Conflict, Forbidden, ValidationError
 from ..models import (
     Job,
@@ -15,6 +14,7 @@ from ..models import (
     SyncOperation,
 )
 from ..models.fields import normalise_skill
+from ..support.clock import utcnow
 from ..workflow.service import Service, enum_value, text
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..clock import utcnow
 from ..errors import Conflict
 from ..models import (
     Account,
@@ -23,6 +22,7 @@ from ..models import (
     User,
     UserRole,
 )
+from ..support.clock import utcnow
 from ..workflow.service import Service, enum_value, text
 from ..workflow.transitions import APPLICATION, record_many
 

@@ -25,8 +25,8 @@ from peewee import (
     TextField,
 )
 
-from .. import jsonutil
 from ..money import from_minor
+from ..support import jsonutil
 from .base import BaseModel
 from .fields import BalanceField
 

@@ -38,7 +38,7 @@ class ApiToken(BaseModel):
 class StoreSecret(BaseModel):
     """Per-database secrets made by a migration, for values no configuration
     supplies: ``cursor`` signs search cursors when ``AZORA_FIELD_KEY`` is not set
-    (see ``azora_store/cursors.py``). Every process sharing the database shares
+    (see ``azora_store/search/cursors.py``). Every process sharing the database shares
     them; they never leave it."""
 
     name = CharField(max_length=64, primary_key=True)

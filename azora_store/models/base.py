@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from peewee import JSONField, Model
 
-from .. import jsonutil
 from ..errors import ValidationError
+from ..support import jsonutil
 
 
 class BaseModel(Model):

@@ -27,9 +27,9 @@ from peewee import (
     TextField,
 )
 
-from ..clock import utcnow
 from ..errors import AzoraError, ValidationError
 from ..money import MAX_MINOR, from_minor, to_minor
+from ..support.clock import utcnow
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from __future__ import annotations
 from itertools import repeat
 from typing import Any
 
-from .. import cursors
 from ..replicas import read_path
+from . import cursors
 from .listing import RANGE_SORT_CAP, ListingPlans
 from .request import SearchRequest
 from .results import JobHit, SearchPage

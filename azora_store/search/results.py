@@ -8,8 +8,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from .. import jsonutil
 from ..money import from_minor
+from ..support import jsonutil
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..clitools import db_option
-from ..extras import require
+from ..support.clitools import db_option
+from ..support.extras import require
 from . import SCALES, Seeder
 
 if TYPE_CHECKING:

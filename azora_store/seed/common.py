@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..extras import require
+from ..support.extras import require
 
 END = datetime(2026, 11, 1)  # fixed, so the same seed gives the same timestamps
 START = END - timedelta(days=730)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigurationError
-from ..threads import in_background, wait_after_failure
+from ..support.threads import in_background, wait_after_failure
 from .common import (
     CHUNK,
     OUTBOX_TABLES,

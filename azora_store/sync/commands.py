@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..clitools import Duration, db_option, echo_err
+from ..support.clitools import Duration, db_option, echo_err
 from .deadletters import MAX_LIMIT as MAX_FAILED_LIMIT
 from .handlers import Router
 from .worker import Worker, WorkerConfig

@@ -23,10 +23,10 @@ from importlib import import_module
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .. import jsonutil
-from ..clock import utcnow
 from ..errors import ConfigurationError
 from ..models.sync import EventLog
+from ..support import jsonutil
+from ..support.clock import utcnow
 from .outbox import Event
 
 if TYPE_CHECKING:

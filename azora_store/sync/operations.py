@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..clock import utcnow
 from ..errors import NotFound, ValidationError
 from ..models.compliance import Severity
+from ..support.clock import utcnow
 from .deadletters import MAX_ID
 from .statements import UNFINISHED
 

@@ -6,6 +6,10 @@ claim / complete / fail / release / renew / rescue operations; operators use
 ``status``, ``retry_failed`` and ``prune``. Every status change is counted by
 database triggers in the same transaction, so ``status()`` is exact and reads
 a handful of counter rows, never the outbox itself.
+
+One job, so one module above 450 lines: the operations on the outbox table,
+which share its status and lease invariants (the worker loop is ``worker``,
+its SQL ``statements``).
 """
 
 from __future__ import annotations
@@ -18,11 +22,11 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from .. import jsonutil
-from ..clock import utcnow
 from ..errors import DatabaseBusy, ValidationError
 from ..models.sync import SyncOperation, SyncStatus
 from ..replicas import read_path
+from ..support import jsonutil
+from ..support.clock import utcnow
 from .deadletters import DEFAULT_LIMIT as DEFAULT_FAILED_LIMIT
 from .deadletters import DeadLetters, FailedPage
 from .statements import OutboxStatements

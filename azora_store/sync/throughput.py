@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from ..clock import utcnow
+from ..support.clock import utcnow
 
 if TYPE_CHECKING:
     from ..store import Store

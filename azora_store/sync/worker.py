@@ -27,6 +27,9 @@ handler for, it refuses to start.
 
 SIGTERM / SIGINT: finish the event in hand, settle what was delivered, give
 back the rest of the batch at once.
+
+One job, so one module above 450 lines: the worker loop, whose claim,
+delivery, heartbeat and settling share one batch's state.
 """
 
 from __future__ import annotations

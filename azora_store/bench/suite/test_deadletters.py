@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from azora_store import open_store
-from azora_store.clock import utcnow
 from azora_store.search.plans import capture
+from azora_store.support.clock import utcnow
 
 if TYPE_CHECKING:
     from azora_store.store import Store

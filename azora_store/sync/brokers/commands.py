@@ -11,9 +11,9 @@ import threading
 
 import click
 
-from ... import extras
 from ...backends import URL_ENV
-from ...clitools import echo_err
+from ...support import extras
+from ...support.clitools import echo_err
 
 DEFAULT_FROM = {"nats": "nats://127.0.0.1:4222?stream=AZORA&prefix=azora",
                 "rabbitmq": "amqp://guest:guest@127.0.0.1:5672/?exchange=azora&queue=azora"}

@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ... import jsonutil
-from ...clock import utcnow
 from ...errors import ConfigurationError
+from ...support import jsonutil
+from ...support.clock import utcnow
 from ..handlers import load_handler
 from ..outbox import Event
 from .common import BrokerURL

@@ -16,8 +16,8 @@ import contextlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ... import extras
 from ...errors import ConfigurationError
+from ...support import extras
 from ..outbox import Event
 from .common import (
     BatchSink,

@@ -17,7 +17,7 @@ import contextlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ... import extras
+from ...support import extras
 from ..outbox import Event
 from .common import (
     BatchSink,

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .queries import UserStatsResult
+from ..queries import UserStatsResult
 
 if TYPE_CHECKING:
-    from .store import Store
+    from ..store import Store
 
 SAMPLE = 1_000  # users compared by default (doctor)
 BATCH = 500  # ids per statement

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from .backends import DEFAULT_URL, URL_ENV
+from ..backends import DEFAULT_URL, URL_ENV
 
 
 def db_option(command: Callable[..., Any] | None = None, *, must_exist: bool = True
@@ -26,7 +26,7 @@ def db_option(command: Callable[..., Any] | None = None, *, must_exist: bool = T
                       metavar="URL", help=f"Database URL (or ${URL_ENV}).")
         @functools.wraps(command)
         def wrapper(url: str, **kwargs: Any) -> Any:
-            from .store import open_store
+            from ..store import open_store
 
             store = open_store(url, create=not must_exist)
             try:

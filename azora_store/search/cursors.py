@@ -34,10 +34,10 @@ from functools import lru_cache
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
-from .clock import utcnow
-from .crypto import KEY_ENV, KEY_FILE_ENV, derive_key, hmac_sha256_states, load_master_key
-from .errors import ConfigurationError, ValidationError
-from .models import StoreSecret
+from ..crypto import KEY_ENV, KEY_FILE_ENV, derive_key, hmac_sha256_states, load_master_key
+from ..errors import ConfigurationError, ValidationError
+from ..models import StoreSecret
+from ..support.clock import utcnow
 
 MAC_BYTES = 16
 MAX_LENGTH = 1000  # the API's own limit on the parameter

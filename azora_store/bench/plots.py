@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .extras import require
+from ..support.extras import require
 
 PACKAGE_COLOUR, RAW_COLOUR = "#2f6fde", "#9aa3af"
 MARKS = ((50, "-"), (95, "--"), (99, ":"))

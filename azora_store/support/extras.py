@@ -14,7 +14,7 @@ import importlib
 import importlib.util
 from types import ModuleType
 
-from .errors import ConfigurationError
+from ..errors import ConfigurationError
 
 #: Importable module -> the extra that installs it.
 EXTRAS: dict[str, str] = {

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .errors import AzoraError
+from ..errors import AzoraError
 
 if TYPE_CHECKING:
-    from .store import Store
+    from ..store import Store
 
 SEARCHED_TABLES = ("jobs", "job_skills")  # job search visits their rows
 
@@ -55,7 +55,7 @@ def diagnose(store: Store, full_counters: bool = False) -> Report:
             report.warnings.append(f"{name}={value}: {why}")
     report.warnings.extend(backend.cache_warnings(SEARCHED_TABLES))
     if backend.reads is not None:
-        from .replicas.report import replica_sections
+        from ..replicas.report import replica_sections
 
         sections, warnings = replica_sections(backend.reads)
         report.sections.extend(sections)
@@ -106,7 +106,7 @@ def _add_user_counters(store: Store, report: Report, full: bool) -> None:
 def _add_query_plans(store: Store, report: Report) -> None:
     """The plan of every statement behind the four target queries; a warning
     for each big table one of them reads from end to end."""
-    from .search.plans import BIG_TABLE_ROWS, query_plans
+    from ..search.plans import BIG_TABLE_ROWS, query_plans
 
     for plan in query_plans(store):
         rows = []
@@ -128,8 +128,8 @@ def diagnose_routes(report: Report, routes: tuple[str, ...], lease: float = 30.0
     """One section per sync route whose handler can check its broker."""
     if not routes:
         return
-    from .sync.handlers import Router, load_handler
-    from .sync.worker import WorkerConfig
+    from ..sync.handlers import Router, load_handler
+    from ..sync.worker import WorkerConfig
 
     config = WorkerConfig(lease=lease, backoff_cap=backoff_cap)
     for service, spec in Router.parse(routes).routes.items():
