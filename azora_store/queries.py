@@ -46,6 +46,9 @@ class Queries(SearchPlanner):
         self._skill_counts: dict[str, int] = {}
         self._budgets: list[int] = []
         self._budgets_in: dict[str, list[int]] = {}  # per currency
+        self._term_shares: dict[str, float] = {}  # of the text index's common terms
+        self._term_floor = 1.0  # the least share listed: a rarer term's is at most that
+        self._query_terms: dict[str, list[str]] = {}
         self._schema_checked = False
         self._cursors: cursors.CursorCodec | None = None
         agg = self.backend.sql_string_agg("k.skill")

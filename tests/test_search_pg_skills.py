@@ -14,6 +14,7 @@ import pytest
 from azora_store.models import Job, JobSkill, JobStatus, User
 from azora_store.queries import search_jobs
 from azora_store.search import planner
+from azora_store.search import text as text_plans
 from tests.helpers import sql
 
 T0 = datetime(2026, 1, 1, 12, 0, 0)
@@ -131,14 +132,15 @@ def board(store, client) -> dict[int, Job]:
 
 
 @pytest.mark.parametrize("facets", [1.0, 0.0], ids=["narrowed", "rows"])
-@pytest.mark.parametrize("skip", [planner.TEXT_WINDOW_SKIP, 0], ids=["bounded", "windows"])
+@pytest.mark.parametrize("skip", [text_plans.TEXT_WINDOW_SKIP, 0], ids=["bounded", "windows"])
 @pytest.mark.parametrize("query", QUERIES, ids=lambda q: repr(q)[:60])
 def test_text_and_skills_match_the_oracle_on_every_page_size(store, board, monkeypatch,
                                                             query, skip, facets) -> None:
     # skip=0: Postgres walks the windows of ids even for these rare skills.
     # facets=1.0: currency and budget always narrow inside the index; 0.0: never.
-    monkeypatch.setattr(planner, "TEXT_WINDOW_SKIP", skip)
-    monkeypatch.setattr(store.backend, "text_facet_share", facets)
+    monkeypatch.setattr(text_plans, "TEXT_WINDOW_SKIP", skip)
+    monkeypatch.setattr(text_plans, "TEXT_TERMS_SKIP", skip and text_plans.TEXT_TERMS_SKIP)
+    monkeypatch.setattr(store.backend.fulltext, "facet_share", facets)
     want = expected(query)
     for limit in (1, 2, 3, 5, 100):
         assert every_page(store, limit=limit, **query) == want, limit
@@ -253,14 +255,15 @@ def test_postgres_windows_bound_each_statement(store, board, monkeypatch) -> Non
     # per tier: nothing in the newest window nor in the next six units: the rest
     assert statements(text="shop", limit=20) == 3 + 3
     assert statements(text="pipeline", skills=["sql"], limit=20) == 1  # "sql" is rare
-    monkeypatch.setattr(planner, "TEXT_WINDOW_SKIP", 0)
+    monkeypatch.setattr(text_plans, "TEXT_WINDOW_SKIP", 0)
+    monkeypatch.setattr(text_plans, "TEXT_TERMS_SKIP", 0)  # nor by the terms' shares
     assert statements(text="pipeline", skills=["sql"], limit=20) == 2 + 2
 
 
 def test_budget_and_currency_changes_reach_the_index(store, board, monkeypatch) -> None:
     """The index holds each open job's currency and budget bucket (migration
     0012): a change of either moves the job between the narrowed searches."""
-    monkeypatch.setattr(store.backend, "text_facet_share", 1.0)  # always narrow
+    monkeypatch.setattr(store.backend.fulltext, "facet_share", 1.0)  # always narrow
     def found(**query) -> list[int]:
         fresh_stats(store)
         return every_page(store, text="pipeline", skills=["python"], **query)
@@ -291,7 +294,8 @@ def _narrowed_by(store, **query) -> str:
 def test_only_selective_facets_narrow_the_index(store, board, monkeypatch) -> None:
     """Where the index is walked in windows (Postgres) or by its own order
     (SQLite), a facet many jobs share costs more to read than to check."""
-    monkeypatch.setattr(planner, "TEXT_WINDOW_SKIP", 0)  # Postgres: windows, even here
+    monkeypatch.setattr(text_plans, "TEXT_WINDOW_SKIP", 0)  # Postgres: windows, even here
+    monkeypatch.setattr(text_plans, "TEXT_TERMS_SKIP", 0)  # nor by the terms' shares
 
     def narrowed(**query) -> bool:
         marks = ("cu_", "bu_", "cb_", "currency ", "budget ")
@@ -302,7 +306,7 @@ def test_only_selective_facets_narrow_the_index(store, board, monkeypatch) -> No
     # 1 of 11 has both; only SQLite's index holds budget buckets (Postgres
     # narrows by a currency alone, and EUR is 3 of 11)
     assert narrowed(currency="EUR", min_budget="300", max_budget="450") == (
-        store.backend.text_index_budget)
+        store.backend.fulltext.narrows_budget)
 
 
 def test_one_unwindowed_scan_narrows_by_every_facet(store, board) -> None:
@@ -369,8 +373,8 @@ def test_skill_listings_agree_whichever_plan_reads_them(store, board, monkeypatc
               if spec.status == "OPEN" and not spec.deleted and skills <= set(spec.skills)
               and spec.currency == query.get("currency", spec.currency)
               and low <= Decimal(spec.budget) <= high]
-    offered = store.backend.skill_match_cost_us is not None
+    offered = store.backend.fulltext.skill_match_cost_us is not None
     for cost in (0.0, 1e9) if offered else (None,):  # the index always, then never
-        monkeypatch.setattr(store.backend, "skill_match_cost_us", cost)
+        monkeypatch.setattr(store.backend.fulltext, "skill_match_cost_us", cost)
         for limit in (1, 2, 5):
             assert every_page(store, limit=limit, **query) == oracle, (cost, limit)

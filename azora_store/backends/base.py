@@ -29,6 +29,7 @@ import peewee
 from ..errors import AzoraError, ConfigurationError, DatabaseBusy
 from ..models.catalogue import Catalogue, catalogue
 from ..support import jsonutil
+from .fulltext import FullTextIndex
 from .sqlscript import MIGRATION_SQL, split_sql
 from .translate import APP_ERROR_MARK, TranslatingDatabase, app_error
 from .urls import DatabaseURL, one_of, printable, seconds, take_options, whole_number
@@ -86,6 +87,9 @@ class Backend(ABC):
     #: Connections come from a pool (``db.close()`` hands this thread's back):
     #: the HTTP API returns one after each request instead of holding it.
     pools_connections: ClassVar[bool] = False
+    #: The dialect's full-text index as job search uses it: its SQL fragments
+    #: and cost traits (:mod:`azora_store.backends.fulltext`).
+    fulltext: ClassVar[FullTextIndex]
 
     def __init__(self, url: DatabaseURL):
         self.url = url
@@ -241,81 +245,6 @@ class Backend(ABC):
                plan_each_time: bool = False) -> list[tuple]:
         """``sql`` on a driver connection, as ``fetch`` runs it (no error translation)."""
         return connection.execute(sql, params).fetchall()
-
-    @abstractmethod
-    def text_search(self, text: str, title_tier: bool, skills: Sequence[str] = ()
-                    ) -> tuple[str, str, str, list[Any]]:
-        """How to find OPEN jobs matching ``text`` (user input, made safe here):
-        (FROM clause giving jobs as ``j``, WHERE predicate, the id expression to
-        order and page by, parameters). ``title_tier`` selects jobs whose title
-        matches all of it; otherwise the other matches. ``skills`` narrow it
-        where the index holds them (``text_index_has_skills``)."""
-
-    def text_search_tiers(self, text: str, skills: Sequence[str] = ()
-                          ) -> tuple[str, str, str, list[Any], list[Any]] | None:
-        """Both tiers of ``text_search`` in one index scan, where the index of all
-        the text holds the titles too: (FROM clause giving jobs as ``j``, WHERE
-        predicate for every match, a condition true for title matches, the
-        condition's parameters, the predicate's). None where it cannot: job
-        search then runs a statement per tier."""
-        return None
-
-    def skills_match(self, skills: Sequence[str]) -> tuple[str, list[Any]]:
-        """A predicate on OPEN ``jobs AS j`` true for the jobs holding every one
-        of ``skills``, resolved by the text index, and its parameters. Only
-        called where ``skill_match_cost_us`` is set."""
-        raise NotImplementedError
-
-    #: What sorting one match of ``skills_match`` by date costs (µs), and what
-    #: probing one posting's other skills costs: job search reads whichever of
-    #: the two costs less for the matches it expects. None: the index cannot
-    #: intersect skills, and job search always walks a skill's postings.
-    skill_match_cost_us: ClassVar[float | None] = None
-    skill_probe_cost_us: ClassVar[float] = 2.0
-    #: Roughly what testing one row against a text query costs here (µs): job
-    #: search drives from a rare skill's postings when checking them all is cheap.
-    text_check_cost_us: ClassVar[float] = 5.0
-    #: The full-text index also holds each job's skills, so text + skills is one
-    #: index intersection (job search then always drives from the text index).
-    text_index_has_skills: ClassVar[bool] = False
-    #: ``text_search`` matches the skills exactly (no stemming), so no per-skill
-    #: check is added to it.
-    text_index_skills_exact: ClassVar[bool] = False
-    #: The text index yields its matches in no useful order: job search then
-    #: restricts each statement to a window of ids (``text_narrow``) of this many
-    #: ids per unit, newest first, so that no statement visits more than a window
-    #: of rows. 0: the index yields matches newest first and stops at the LIMIT.
-    text_window_ids: ClassVar[int] = 0
-    #: ``text_narrow`` can narrow by a budget range inside the index (budget
-    #: bucket tokens); otherwise job search narrows by the currency alone.
-    text_index_budget: ClassVar[bool] = False
-    #: Narrow the text index by a currency (and budget range, where it holds
-    #: them) that leaves at most this share of open jobs. A facet many jobs
-    #: share has a long posting list: reading it costs more than checking the
-    #: candidates' rows.
-    text_facet_share: ClassVar[float] = 0.10
-
-    @abstractmethod
-    def text_narrow(self, title_tier: bool, currency: str | None,
-                    window: tuple[int, int] | None,
-                    budget: tuple[int | None, int | None] = (None, None)
-                    ) -> tuple[str, list[Any]]:
-        """A predicate the text index resolves itself, ANDed to ``text_search``'s:
-        jobs in ``currency``, whose id lies in ``window`` ((low, high), low a
-        multiple of ``text_window_ids``), whose budget bucket is one of the
-        range's (``search.facets.budget_buckets``), each where given and held by
-        the index. ("", []) where it holds none (the caller checks every filter
-        on the jobs row anyway, so narrowing is only ever a superset)."""
-
-    def text_order(self, ident: str) -> tuple[str, str]:
-        """How ``text_search``'s matches are walked newest first: (the ORDER BY
-        expression, the condition for ids below a cursor's, one parameter)."""
-        return f"{ident} DESC", f"{ident} < {self.db.param}"
-
-    @abstractmethod
-    def text_check(self, text: str, title_tier: bool, job_id: str) -> tuple[str, list[Any]]:
-        """A predicate: does job ``job_id`` (an SQL expression) match ``text`` in
-        the given tier? For plans driven by another index."""
 
     @abstractmethod
     def sql_string_agg(self, expression: str) -> str:

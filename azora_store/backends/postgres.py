@@ -26,7 +26,6 @@ from ..errors import (
     DatabaseUnavailable,
 )
 from ..replicas.options import replica_options, replica_settings
-from ..search.facets import budget_buckets
 from ..support import jsonutil
 from ..support.extras import missing_extra
 from .base import (
@@ -39,6 +38,9 @@ from .base import (
     take_options,
     wait_for_lock,
     whole_number,
+)
+from .gin import (
+    GinIndex,
 )
 from .postgres_bulk import PostgresBulkLoad
 from .postgres_errors import PostgresErrors
@@ -59,14 +61,6 @@ VACUUM_THRESHOLDS = {"service_sync": 50_000, "sync_counter_deltas": 5_000}
 INT32 = 2_147_483_647
 SESSION_OPTIONS = "-c timezone=UTC -c max_parallel_workers_per_gather=0"
 OPEN_JOB = "status = 'OPEN' AND deleted_at IS NULL"
-# Lexemes of what job search narrows by, added to an OPEN job's vectors: its
-# skills, its currency and the window unit of its id. Each holds a space, which
-# no word the parser emits ever does, so no typed text can match one.
-SKILL_LEXEME, CURRENCY_LEXEME, WINDOW_LEXEME = "skill ", "currency ", "ids "
-# Since migration 0014 also "budget <currency> <bucket>" (see search.facets).
-BUDGET_PAIR_LEXEME = "budget "
-TEXT_QUERY = "websearch_to_tsquery('english', %s)"  # any text a user types, safely
-TEXT_WINDOW_SHIFT = 12  # 4,096 ids per window unit
 #: Set (transaction-local) while job_skills triggers refresh their jobs' vectors.
 SEARCH_REFRESH = "azora.search_refresh"
 
@@ -128,17 +122,7 @@ class PostgresBackend(PostgresErrors, PostgresIntrospection, PostgresBulkLoad, B
     supports_row_locks = True
     supports_replicas = True
     pools_connections = True
-    text_index_has_skills = True
-    text_index_skills_exact = True
-    text_window_ids = 1 << TEXT_WINDOW_SHIFT
-    # Measured at large scale: narrowing by EUR (12% of open jobs) spared the
-    # heap checks of thousands of text+skill candidates (all-filters p99 -3 ms).
-    text_facet_share = 0.15
-    # Measured at large scale: sorting a GIN intersection of two skills costs
-    # ~3.5 us a match (3,205 matches: 11 ms); probing a posting's other skills
-    # ~6 us (a subplan per row).
-    skill_match_cost_us = 3.5
-    skill_probe_cost_us = 6.0
+    fulltext = GinIndex()
 
     def create_database(self) -> peewee.Database:
         if psycopg is None:
@@ -281,69 +265,6 @@ class PostgresBackend(PostgresErrors, PostgresIntrospection, PostgresBulkLoad, B
         return connection.execute(sql, params or None,
                                   prepare=False if plan_each_time else None).fetchall()
 
-    def text_search(self, text: str, title_tier: bool, skills: Sequence[str] = ()
-                    ) -> tuple[str, str, str, list[Any]]:
-        match, params = self._text_match("j.title_vector" if title_tier else "j.search_vector",
-                                         text, skills)
-        if not title_tier:
-            match += f" AND NOT (j.title_vector @@ {TEXT_QUERY})"
-            params.append(text)
-        return "jobs AS j", match, "j.id", params
-
-    def text_search_tiers(self, text: str, skills: Sequence[str] = ()
-                          ) -> tuple[str, str, str, list[Any], list[Any]]:
-        # search_vector holds the title's lexemes too (weight A).
-        match, params = self._text_match("j.search_vector", text, skills)
-        return "jobs AS j", match, f"j.title_vector @@ {TEXT_QUERY}", [text], params
-
-    @staticmethod
-    def _text_match(column: str, text: str, skills: Sequence[str]) -> tuple[str, list[Any]]:
-        # One GIN scan intersects the text with the skill lexemes. Separate @@
-        # tests: a text of stop words only is an empty query, which must match
-        # nothing (&& would make it match every job with the skills).
-        match, params = f"{column} @@ {TEXT_QUERY}", [text]
-        if skills:
-            match += f" AND {column} @@ %s::tsquery"
-            params.append(_skills_query(skills))
-        return match, params
-
-    def skills_match(self, skills: Sequence[str]) -> tuple[str, list[Any]]:
-        return "j.search_vector @@ %s::tsquery", [_skills_query(skills)]
-
-    def text_narrow(self, title_tier: bool, currency: str | None,
-                    window: tuple[int, int] | None,
-                    budget: tuple[int | None, int | None] = (None, None)
-                    ) -> tuple[str, list[Any]]:
-        # Budget pairs only where no id window narrows the scan (migration
-        # 0014): per window they cost more than they save. A search with a
-        # currency and a budget range ORs the range's pairs (at most 12) in its
-        # one unwindowed GIN scan: heap visits of jobs out of range cost more
-        # than the lists, once the jobs table outgrows shared_buffers (4,464
-        # visits for 374 matches at large scale). Budget buckets alone (0012)
-        # were measured and left out: ORing a range's buckets made each GIN
-        # scan of a window of ids ~4x slower at large scale (2 ms instead of
-        # 0.5), more than the heap checks of the budget they saved.
-        terms = []
-        buckets = budget_buckets(*budget) if window is None else None
-        if currency is not None and buckets:
-            terms.append("(" + " | ".join(_lexeme(f"{BUDGET_PAIR_LEXEME}{currency} {b}")
-                                          for b in buckets) + ")")
-        elif currency is not None:
-            terms.append(_lexeme(CURRENCY_LEXEME + currency))
-        if window is not None:
-            low, high = window
-            units = range((high - 1) >> TEXT_WINDOW_SHIFT, (low >> TEXT_WINDOW_SHIFT) - 1, -1)
-            terms.append("(" + " | ".join(_lexeme(f"{WINDOW_LEXEME}{unit}") for unit in units)
-                         + ")")
-        if not terms:
-            return "", []
-        column = "j.title_vector" if title_tier else "j.search_vector"
-        return f"{column} @@ %s::tsquery", [" & ".join(terms)]
-
-    def text_check(self, text: str, title_tier: bool, job_id: str) -> tuple[str, list[Any]]:
-        _, match, _, params = self.text_search(text, title_tier)
-        return match, params  # tested on the jobs row the plan already holds
-
     def sql_string_agg(self, expression: str) -> str:
         return f"string_agg({expression}, '|')"
 
@@ -391,15 +312,5 @@ class PostgresBackend(PostgresErrors, PostgresIntrospection, PostgresBulkLoad, B
     def sql_json(self, expression: str) -> str:
         return f"CAST({expression} AS jsonb)"
 
-
-
-def _skills_query(skills: Sequence[str]) -> str:
-    """A tsquery matching vectors that hold every one of ``skills``."""
-    return " & ".join(_lexeme(SKILL_LEXEME + skill) for skill in skills)
-
-
-def _lexeme(value: str) -> str:
-    """``value`` as one quoted lexeme of tsquery input (taken verbatim, not parsed)."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
 
 

@@ -19,18 +19,15 @@ import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 import peewee
-from playhouse.fts_parser import parse as parse_web_query
 
 from ..errors import (
     ConfigurationError,
     DatabaseBusy,
     DatabaseUnavailable,
 )
-from ..search.facets import budget_buckets
 from .base import (
     Backend,
     TranslatingDatabase,
@@ -39,9 +36,9 @@ from .base import (
     wait_for_lock,
     whole_number,
 )
+from .fts5 import Fts5Index
 from .sqlite_errors import SqliteErrors
 from .sqlite_schema import SqliteIntrospection
-from .stopwords import as_postgres_reads_it
 from .wakeups import DataVersionPoller, OutboxWaiter, Sleeper, WalWatcher
 
 MIGRATION_LOCK_TIMEOUT = 600.0
@@ -130,9 +127,7 @@ class SqliteBackend(SqliteErrors, SqliteIntrospection, Backend):
     migration_dialect = "sqlite"
     driver_errors = (sqlite3.Error,)
     supports_skip_locked = False
-    text_check_cost_us = 450.0  # a correlated FTS5 MATCH on one rowid (measured)
-    text_index_has_skills = True
-    text_index_budget = True
+    fulltext = Fts5Index()
 
     def create_database(self) -> peewee.Database:
         path = self.url.database
@@ -237,53 +232,6 @@ class SqliteBackend(SqliteErrors, SqliteIntrospection, Backend):
 
     def read_datetime(self, value: Any) -> Any:
         return datetime.fromisoformat(value) if isinstance(value, str) else value
-
-    def text_search(self, text: str, title_tier: bool, skills: Sequence[str] = ()
-                    ) -> tuple[str, str, str, list[Any]]:
-        # FTS5 drives: it yields matches in rowid order and stops at the LIMIT,
-        # however many documents match, and intersects the text with the skill
-        # tokens itself. web_query makes any typed text a valid FTS5 expression
-        # (quotes, -exclusion and OR work; never an SQL error).
-        query = fts_query(text)
-        words = f"{{title description}} : ({query})"
-        expression = (f"({words}) AND title : ({query})" if title_tier
-                      else f"({words}) NOT title : ({query})")
-        for skill in skills:
-            expression += ' AND skills : "' + skill_token(skill).replace('"', '""') + '"'
-        return ("jobs_fts AS f JOIN jobs AS j ON j.id = -f.rowid", "jobs_fts MATCH ?", "j.id",
-                [expression])
-
-    def text_order(self, ident: str) -> tuple[str, str]:
-        # For text_search's source only (its alias f; ident is then j.id).
-        # The FTS rowid is minus the job id (migration 0013): FTS5 walks a
-        # doclist backwards at about half its forward speed (an all-filters
-        # search's scan: 4.3 ms descending, 2.3 ascending), so newest first is
-        # ascending rowid. Both terms constrain the rowid itself: FTS5 sees them.
-        return "f.rowid", "f.rowid > -?"
-
-    def text_check(self, text: str, title_tier: bool, job_id: str) -> tuple[str, list[Any]]:
-        _, match, _, params = self.text_search(text, title_tier)
-        return (f"EXISTS (SELECT 1 FROM jobs_fts WHERE {match} AND jobs_fts.rowid = -{job_id})",
-                params)
-
-    def text_narrow(self, title_tier: bool, currency: str | None,
-                    window: tuple[int, int] | None,
-                    budget: tuple[int | None, int | None] = (None, None)
-                    ) -> tuple[str, list[Any]]:
-        # FTS5 walks newest first, so no id windows; the facet tokens join the
-        # text query as a second MATCH, which FTS5 intersects in the same scan.
-        terms = []
-        buckets = budget_buckets(*budget)
-        if currency is not None and buckets:  # the pair: shorter doclists than either
-            pairs = " OR ".join(f'"cb_{currency.lower()}_{b}"' for b in buckets)
-            terms.append(f"skills : ({pairs})")
-        elif currency is not None:
-            terms.append(f'skills : "cu_{currency.lower()}"')
-        elif buckets:
-            terms.append("skills : (" + " OR ".join(f'"bu_{b}"' for b in buckets) + ")")
-        if not terms:
-            return "", []
-        return "jobs_fts MATCH ?", [" AND ".join(terms)]
 
     def sql_string_agg(self, expression: str) -> str:
         return f"group_concat({expression}, '|')"
@@ -392,24 +340,5 @@ class SqliteBackend(SqliteErrors, SqliteIntrospection, Backend):
             cursor = self.db.cursor()
             cursor.executemany(sql, rows)
             return cursor.rowcount
-
-
-# A skill as one full-text token ("react native" -> "sk_react_native", "c#" ->
-# "sk_c_h"), computed the same way in SQL (the triggers of the frozen migrations
-# 0005/0012/0013 under migrations/sql/sqlite/) and in Python (queries).
-_TOKEN_MAP = ((" ", "_"), ("#", "_h"), ("+", "_p"), (".", "_d"), ("-", "_m"), ("/", "_s"))
-
-
-@lru_cache(maxsize=1024)
-def fts_query(text: str) -> str:
-    """Typed text as an FTS5 expression (parsed once per text: the parse cost
-    more than a page of results)."""
-    return parse_web_query(as_postgres_reads_it(text), [])
-
-
-def skill_token(skill: str) -> str:
-    for char, code in _TOKEN_MAP:
-        skill = skill.replace(char, code)
-    return "sk_" + skill
 
 

@@ -8,7 +8,7 @@ paired with the currency (a pair's doclist is short); a search with a selective
 budget range adds "one of these buckets" to the text query, and the exact range
 is still checked on the job's row. Postgres's vectors hold the pairs since
 migration 0014, for its one unwindowed scan (see
-``PostgresBackend.text_narrow``).
+``GinIndex.narrow``).
 """
 
 from __future__ import annotations
