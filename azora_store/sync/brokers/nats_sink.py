@@ -73,10 +73,19 @@ class NatsSink(BatchSink):
         self._acks: PubAcks | None = None
         self._ready = False
         self.window_warning: str | None = None
+        self._subjects: dict[tuple[str, str], str] = {}  # (service, type) -> "PREFIX.S.T."
 
     def subject(self, event: Event) -> str:
-        return (f"{self.prefix}.{token(event.service)}.{token(event.entity_type)}."
-                f"{token(event.ordering_key)}")
+        """PREFIX.SERVICE.ENTITY_TYPE.KEY; the first three parts are cached per
+        (service, entity type), as a backlog has few of them and many keys."""
+        kind = (event.service, event.entity_type)
+        head = self._subjects.get(kind)
+        if head is None:
+            if len(self._subjects) > 1024:
+                self._subjects.clear()
+            head = self._subjects[kind] = (f"{self.prefix}.{token(event.service)}."
+                                           f"{token(event.entity_type)}.")
+        return head + token(event.ordering_key)
 
     # -- worker interface ---------------------------------------------------------
 
