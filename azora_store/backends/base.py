@@ -22,6 +22,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any, ClassVar
 
 import peewee
@@ -393,3 +394,13 @@ SELECT u.id, u.deleted_at IS NULL,
         """The server processes serving this database to others (load tests add
         their CPU to the server's); none for an embedded database."""
         return []
+
+    @abstractmethod
+    def database_files(self) -> list[Path]:
+        """The files on this machine that hold this database (for dropping them
+        from the OS page cache before a cold benchmark)."""
+
+    def buffer_reads(self) -> tuple[int, int] | None:
+        """(blocks read from outside the server's own cache, blocks found in it)
+        by this database so far; None where the OS cache is the only cache."""
+        return None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 
@@ -110,6 +111,28 @@ the other halves use too)."""
         return [row[0] for row in self._rows(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
             "AND pid <> pg_backend_pid()")]
+
+    def database_files(self) -> list[Path]:
+        """Every table, index and TOAST relation file of the current schema under
+        ``data_directory`` (the server must run on this machine)."""
+        data = Path(self._rows("SELECT current_setting('data_directory')")[0][0])
+        relations = self._rows(
+            "SELECT pg_relation_filepath(c.oid) FROM pg_class AS c "
+            "WHERE c.relkind IN ('r', 'i', 't', 'm') AND c.relfilenode <> 0 AND "
+            "(c.relnamespace = current_schema()::regnamespace OR c.relnamespace = "
+            "'pg_toast'::regnamespace) AND pg_relation_filepath(c.oid) LIKE 'base/%'")
+        files: list[Path] = []
+        for (relative,) in relations:
+            first = data / relative
+            files += [p for p in first.parent.glob(f"{first.name}*") if p.name == first.name
+                      or p.name.startswith((f"{first.name}.", f"{first.name}_"))]
+        return files
+
+    def buffer_reads(self) -> tuple[int, int] | None:
+        self._rows("SELECT pg_stat_force_next_flush()")
+        read, hit = self._rows("SELECT blks_read, blks_hit FROM pg_stat_database "
+                               "WHERE datname = current_database()")[0]
+        return int(read), int(hit)
 
 
 _SEQ_SCAN = re.compile(r"Seq Scan on (\w+)")

@@ -9,6 +9,7 @@ import os
 import re
 import sqlite3
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from ..errors import AzoraError
@@ -102,6 +103,10 @@ other halves use too)."""
 
     def server_version(self) -> str:
         return sqlite3.sqlite_version
+
+    def database_files(self) -> list[Path]:
+        path = Path(self.path)
+        return [p for p in (path, Path(f"{path}-wal")) if p.exists()]
 
 
 _TABLE_REFERENCE = re.compile(r'(?:FROM|JOIN)\s+"?(\w+)"?\s+AS\s+"?(\w+)"?', re.IGNORECASE)

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from azora_store import open_store
-from azora_store.bench.evict import buffer_reads, evict
+from azora_store.bench.evict import evict
 from azora_store.bench.gate import percentile
 from azora_store.errors import NotFound
 from azora_store.search.plans import capture
@@ -82,7 +82,7 @@ def measure(url: str, query: str, rounds: int, seed: int = 11, cold: bool = Fals
             _timed(lambda key=ids[2 * k]: call(key))
             _timed(raw(ids[2 * k + 1]))
         package, base = [], []
-        before = buffer_reads(store)
+        before = store.backend.buffer_reads()
         for k in range(WARMUP, WARMUP + rounds):
             mine, theirs = ids[2 * k], ids[2 * k + 1]
             if k % 2:
@@ -91,7 +91,7 @@ def measure(url: str, query: str, rounds: int, seed: int = 11, cold: bool = Fals
             else:
                 base.append(_timed(raw(theirs)))
                 package.append(_timed(lambda key=mine: call(key)))
-        after = buffer_reads(store)
+        after = store.backend.buffer_reads()
         out = {"query": query, "backend": backend.name, "rounds": rounds,
                "ids": f"{low}..{high}", **_figures(package, base)}
         if evicted is not None:
