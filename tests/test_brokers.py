@@ -320,6 +320,27 @@ def test_a_missing_driver_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> No
     assert "azora_store[nats]" in result.output
 
 
+def test_a_nats_py_without_the_internals_used_is_refused_by_name(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import nats
+    from nats.aio.client import Client
+
+    from azora_store.errors import ConfigurationError
+    from azora_store.sync.brokers.nats_sink import PubAcks
+
+    async def listen() -> None:
+        nc = await nats.connect(NATS)
+        try:
+            with monkeypatch.context() as patch:  # as a nats-py that renamed it would be
+                patch.delattr(Client, "_flush_pending")
+                await PubAcks.listen(nc)
+        finally:
+            await nc.close()
+
+    with pytest.raises(ConfigurationError, match=r"_flush_pending.*nats-py>=2.16,<3"):
+        asyncio.run(listen())
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("backend_name", "broker"), [("sqlite", "nats"),
                                                       ("postgresql", "rabbitmq")],

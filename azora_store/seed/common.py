@@ -44,7 +44,12 @@ SCALES: dict[str, Scale] = {
 # Tables written by the seed, in dependency order.
 TABLES = ("users", "courses", "enrollments", "jobs", "job_skills", "applications", "escrows",
           "accounts", "ledger_transactions", "transfers", "reviews", "skill_verifications",
-          "kyc_verifications", "aml_checks", "service_sync", "sync_counters")
+          "kyc_verifications", "aml_checks", "user_counters", "service_sync", "sync_counters")
+# Each table's random stream is numbered by its place in this frozen list, so
+# that a table added to TABLES later does not change the rows of the others.
+STREAMS = ("users", "courses", "enrollments", "jobs", "job_skills", "applications", "escrows",
+           "accounts", "ledger_transactions", "transfers", "reviews", "skill_verifications",
+           "kyc_verifications", "aml_checks")
 OUTBOX_TABLES = TABLES[-2:]  # loaded last (by count of the rest), maybe concurrently
 
 

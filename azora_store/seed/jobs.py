@@ -58,6 +58,7 @@ class JobsBuilder:
         opener, role, task = opener.tolist(), role.tolist(), rng.integers(0, len(TITLE_TASKS),
                                                                           n).tolist()
         stamps, closes = _stamp(np, planned["created"]), _stamp(np, closed)
+        planned.update(currency=currency, deleted=deleted)  # the counters count from them
         self.jobs = {"created": planned["created"], "status": planned["status"].tolist(),
                      "client": planned["client"].tolist(),
                      "freelancer": planned["freelancer"].tolist(),

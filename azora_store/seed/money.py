@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..money import CURRENCIES
 from .common import (
     END,
@@ -83,9 +85,10 @@ class MoneyBuilder:
         rng, jobs = self.rng("reviews"), self.jobs
         done = [j for j in range(self.scale.jobs) if jobs["status"][j] == "COMPLETED"]
         by_client, by_freelancer = rng.random(len(done)) < 0.8, rng.random(len(done)) < 0.67
-        ratings = (rng.choice(5, (len(done), 2), p=(0.05, 0.05, 0.10, 0.25, 0.55)) + 1).tolist()
+        ratings = rng.choice(5, (len(done), 2), p=(0.05, 0.05, 0.10, 0.25, 0.55)) + 1
+        self._note_reviewees(done, by_client, by_freelancer, ratings)
         by_client, by_freelancer = by_client.tolist(), by_freelancer.tolist()
-        rows = []
+        ratings, rows = ratings.tolist(), []
         for k, j in enumerate(done):
             client, freelancer, stamp = jobs["client"][j], jobs["freelancer"][j], jobs["closed"][j]
             if by_client[k]:
@@ -94,3 +97,14 @@ class MoneyBuilder:
                 rows.append((len(rows) + 1, j + 1, freelancer, client, ratings[k][1], "", stamp))
         self._load("reviews", ("id", "job_id", "reviewer_id", "reviewee_id", "rating", "comment",
                                "created_at"), iter(_chunked(rows)), len(rows))
+
+    def _note_reviewees(self, done: list[int], by_client: Any, by_freelancer: Any,
+                        ratings: Any) -> None:
+        """Who each review is about and its rating (numpy), for the counters:
+        the client rates the freelancer, the freelancer the client."""
+        np, jobs = self.np, self.job_arrays
+        done_ = np.asarray(done, dtype=np.int64)
+        self.reviewed = {
+            "reviewee": np.concatenate([jobs["freelancer"][done_][by_client],
+                                        jobs["client"][done_][by_freelancer]]),
+            "rating": np.concatenate([ratings[by_client, 0], ratings[by_freelancer, 1]])}

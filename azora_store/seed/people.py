@@ -31,6 +31,7 @@ class PeopleBuilder:
         role = rng.choice(np.array(["MEMBER", "INSTRUCTOR", "ADMIN"]), n, p=(0.97, 0.025, 0.005))
         self.instructors = np.flatnonzero(role == "INSTRUCTOR") + 1
         deleted = rng.random(n) < 0.01
+        self.user_deleted = deleted
         stamps = _stamp(np, created)
         gone = _stamp(np, created + 86_400 * 30)
         # Python lists, not numpy scalars, in the per-row loops (a third of their time).
@@ -71,6 +72,7 @@ class PeopleBuilder:
         progress = np.where(status == "COMPLETED", 100, rng.integers(0, 100, n))
         enrolled = rng.uniform(0, (END - START).total_seconds() * 0.95, n)
         stamps, done = _stamp(np, enrolled), _stamp(np, enrolled + 86_400 * 20)
+        self.enrolled = {"user": user, "completed": status == "COMPLETED"}
         user, course, status, progress = (column.tolist()
                                           for column in (user, course, status, progress))
 

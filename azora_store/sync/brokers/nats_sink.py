@@ -269,6 +269,7 @@ class StreamMissing(Exception):
     pass
 
 
+_CLIENT_INTERNALS = ("_send_command", "_flush_pending")  # nats-py's own, used by PubAcks.send
 _NO_ACK = object()  # no PubAck within the timeout
 _NO_STREAM = object()  # "no responders": no stream takes the subject
 
@@ -289,6 +290,13 @@ class PubAcks:
 
     @classmethod
     async def listen(cls, nc: Any) -> PubAcks:
+        missing = [name for name in _CLIENT_INTERNALS if not callable(getattr(nc, name, None))]
+        if missing:  # a nats-py outside the tested range: say so, don't fail mid-batch
+            from importlib.metadata import version
+
+            raise ConfigurationError(
+                f"the nats sync handler needs nats-py's {', '.join(missing)}, which nats-py "
+                f"{version('nats-py')} lacks: install a tested one, pip install 'nats-py>=2.16,<3'")
         acks = cls(nc.new_inbox() + ".")
         await nc.subscribe(acks.inbox + "*", cb=acks.on_reply, pending_msgs_limit=-1,
                            pending_bytes_limit=-1)
