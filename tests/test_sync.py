@@ -270,6 +270,21 @@ def test_lease_renewals_never_report_a_completed_event_as_lost(store, caplog) ->
     assert worker.stats.lost_leases == 0
 
 
+def test_completing_one_event_unblocks_the_next_of_its_key(store) -> None:
+    """The one-id completion (a --batch 1 round) does what the list form does:
+    only the holder completes, and the key's next event becomes claimable."""
+    first, second = (store.sync.enqueue("single", "Job", 7, "UPDATE", {"n": n}).id
+                     for n in range(2))
+    assert [e.id for e in store.sync.claim("w1", 2, lease=30)] == [first]  # second: blocked
+    assert store.sync.complete("w2", [first]) == []  # not w2's lease
+    assert store.sync.complete("w1", [first]) == [first]
+    assert [e.id for e in store.sync.claim("w1", 2, lease=30)] == [second]
+    assert store.sync.complete("w1", [second]) == [second]
+    assert sql(store, "SELECT status FROM service_sync ORDER BY id") == [
+        ("COMPLETED",), ("COMPLETED",)]
+    assert_counters_exact(store)
+
+
 def test_an_expired_lease_is_rescued_and_delivered_again(store) -> None:
     event = store.sync.enqueue("eventlog", "Job", 1, "UPDATE", {})
     claimed = store.sync.claim("dead-worker", 10, lease=0.2)

@@ -251,15 +251,15 @@ class Outbox:
         """Take up to ``batch`` ready events whose key has no earlier unfinished
         event, leased to ``owner`` for ``lease`` seconds."""
         now = utcnow()
-        when = self.sql.when
-        until = when(now + timedelta(seconds=lease))
+        at = self.sql.when(now)
+        until = self.sql.when(now + timedelta(seconds=lease))
         if services:
-            params = (when(now), self.sql.ids(list(services)), batch, owner, until, when(now))
+            params = (at, self.sql.ids(list(services)), batch, owner, until, at)
             sql = self.sql.claim_services_sql
         else:
-            params = (when(now), batch, owner, until, when(now))
+            params = (at, batch, owner, until, at)
             sql = self.sql.claim_sql
-        return self._taken(self.sql.rows(sql, params), SyncStatus.PROCESSING)
+        return self._taken(self.sql.fast_rows(sql, params), SyncStatus.PROCESSING)
 
     # In-transaction delivery: call these inside one ``store.atomic()``.
 
@@ -280,7 +280,7 @@ class Outbox:
         else:
             params = (now, batch, now, now)
             sql = self.sql.take_sql
-        return self._taken(self.sql.rows(sql, params), SyncStatus.COMPLETED)
+        return self._taken(self.sql.fast_rows(sql, params), SyncStatus.COMPLETED)
 
     def _taken(self, rows: list[tuple], status: str) -> list[Event]:
         """Events a claim or take moved to ``status``. Rows it returned still
@@ -325,7 +325,10 @@ class Outbox:
         if not ids:
             return []
         now = self.sql.when(utcnow())
-        done = self.sql.rows(self.sql.complete_sql, (now, now, owner, self.sql.ids(ids)))
+        if len(ids) == 1:
+            done = self.sql.fast_rows(self.sql.complete_one_sql, (now, now, owner, ids[0]))
+        else:
+            done = self.sql.fast_rows(self.sql.complete_sql, (now, now, owner, self.sql.ids(ids)))
         self._unblock_next(now, done)
         return [event_id for event_id, _ in done]
 
