@@ -16,9 +16,11 @@ shared lock on byte 0) and a writer that finds someone registered lets them
 go first (it waits for an exclusive lock on byte 0, which it gets once each
 registered waiter has had its turn): waiting writers are served in rounds.
 
-The kernel's wait has no timeout, so a contended wait runs on a short-lived
-helper thread while the caller waits at most its busy timeout; a helper whose
-caller gave up gives the turn back as soon as it gets it. The kernel drops a
+The kernel's wait has no timeout, so a contended wait runs on a helper thread
+(one per connection, started at its first contended wait: handing a wait to
+it costs ~10 us, starting a thread for each ~125 us) while the caller waits at
+most its busy timeout; a helper whose caller gave up gives the turn back as
+soon as it gets it, and ends. The kernel drops a
 dead process's locks. Writers that take no turns (the sqlite3 shell, another
 program, a DEFERRED transaction) still get SQLite's lock the usual way.
 
@@ -30,11 +32,16 @@ no turns: writers retry SQLite's lock as before.
 from __future__ import annotations
 
 import errno
-import fcntl
 import logging
 import os
+import queue
 import struct
 import threading
+
+try:
+    import fcntl
+except ImportError:  # Windows: no turns
+    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger("azora_store.backends")
 
@@ -43,7 +50,7 @@ SUFFIX = "-lock"
 _REGISTER, _TURN = 0, 1  # the bytes of the sidecar that are locked
 # struct flock on 64-bit Linux: l_type, l_whence, l_start, l_len, l_pid (+ pad).
 _FLOCK = struct.Struct("hhqqi4x")
-AVAILABLE = hasattr(fcntl, "F_OFD_SETLKW") and struct.calcsize("P") == 8
+AVAILABLE = fcntl is not None and hasattr(fcntl, "F_OFD_SETLKW") and struct.calcsize("P") == 8
 _CONFLICT = (errno.EAGAIN, errno.EACCES)
 
 
@@ -70,7 +77,8 @@ class _Wait:
         self._abandoned = False
         self.failed: OSError | None = None
 
-    def run(self) -> None:
+    def run(self) -> bool:
+        """Wait for the turn; False if the caller gave up meanwhile."""
         fd = self.fd
         try:
             if not _lock(fd, fcntl.F_WRLCK, _REGISTER):
@@ -83,8 +91,9 @@ class _Wait:
         with self._state:
             if self._abandoned:
                 os.close(fd)  # gives back whatever it holds
-                return
+                return False
         self._done.set()
+        return True
 
     def finished(self, timeout: float) -> bool:
         """Whether the wait ended within ``timeout`` seconds; if not, the helper
@@ -93,6 +102,13 @@ class _Wait:
         with self._state:
             self._abandoned = not self._done.is_set()
             return not self._abandoned
+
+
+def _serve(requests: queue.SimpleQueue[_Wait | None]) -> None:
+    """A connection's helper: its contended waits, one at a time, until told
+    to stop (None) or its caller gave up on a wait."""
+    while (wait := requests.get()) is not None and wait.run():
+        pass
 
 
 class WriterTurns:
@@ -104,6 +120,7 @@ class WriterTurns:
         self._mode = mode
         self._fd: int | None = None
         self._pid = os.getpid()
+        self._helper: queue.SimpleQueue[_Wait | None] | None = None
         self.held = False
         self._descriptor()  # fail now (read-only place) rather than per transaction
 
@@ -127,7 +144,7 @@ class WriterTurns:
 
     def _descriptor(self) -> int:
         if self._pid != os.getpid():  # inherited across fork: the parent's locks
-            self._fd, self.held, self._pid = None, False, os.getpid()
+            self._fd, self._helper, self.held, self._pid = None, None, False, os.getpid()
         if self._fd is None:
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, self._mode)
         return self._fd
@@ -145,9 +162,13 @@ class WriterTurns:
             if self.held:
                 return True
         waiting = _Wait(fd)
-        threading.Thread(target=waiting.run, name="azora-write-turn", daemon=True).start()
+        if self._helper is None:
+            self._helper = queue.SimpleQueue()
+            threading.Thread(target=_serve, args=(self._helper,), name="azora-write-turn",
+                             daemon=True).start()
+        self._helper.put(waiting)
         if not waiting.finished(timeout):
-            self._fd = None  # the helper closes it
+            self._fd = self._helper = None  # the helper closes the descriptor, and ends
             return False
         if waiting.failed is not None:
             log.warning("waiting for a write turn on %s failed (%s); going on without",
@@ -163,6 +184,9 @@ class WriterTurns:
                 _lock(self._fd, fcntl.F_UNLCK, _TURN)
 
     def close(self) -> None:
+        if self._helper is not None:
+            self._helper.put(None)
+            self._helper = None
         self.held = False
         if self._fd is not None and self._pid == os.getpid():
             os.close(self._fd)
