@@ -122,6 +122,7 @@ class WriterTurns:
         self._pid = os.getpid()
         self._helper: queue.SimpleQueue[_Wait | None] | None = None
         self.held = False
+        self._after_wait = False  # this turn came after a wait: the next may follow it
         self._descriptor()  # fail now (read-only place) rather than per transaction
 
     @classmethod
@@ -156,7 +157,12 @@ class WriterTurns:
         if self.held:
             return True
         fd = self._descriptor()
-        if _lock(fd, fcntl.F_WRLCK, _REGISTER):  # nobody waiting: try at once
+        if self._after_wait:  # the second of a pair of turns: no yielding
+            self._after_wait = False
+            if _lock(fd, fcntl.F_WRLCK, _TURN):
+                self.held = True
+                return True
+        elif _lock(fd, fcntl.F_WRLCK, _REGISTER):  # nobody waiting: try at once
             self.held = _lock(fd, fcntl.F_WRLCK, _TURN)
             _lock(fd, fcntl.F_UNLCK, _REGISTER)
             if self.held:
@@ -175,6 +181,7 @@ class WriterTurns:
                         self.path, waiting.failed)
             return True
         self.held = True
+        self._after_wait = True
         return True
 
     def give_back(self) -> None:
