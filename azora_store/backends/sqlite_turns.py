@@ -52,6 +52,8 @@ _REGISTER, _TURN = 0, 1  # the bytes of the sidecar that are locked
 _FLOCK = struct.Struct("hhqqi4x")
 AVAILABLE = fcntl is not None and hasattr(fcntl, "F_OFD_SETLKW") and struct.calcsize("P") == 8
 _CONFLICT = (errno.EAGAIN, errno.EACCES)
+#: Turns a writer that waited may take in a row before it yields to waiters again.
+RUN = 2
 
 
 def _lock(fd: int, kind: int, byte: int, wait: bool = False) -> bool:
@@ -122,7 +124,7 @@ class WriterTurns:
         self._pid = os.getpid()
         self._helper: queue.SimpleQueue[_Wait | None] | None = None
         self.held = False
-        self._after_wait = False  # this turn came after a wait: the next may follow it
+        self._free_turns = 0  # turns it may still take without yielding (a run)
         self._descriptor()  # fail now (read-only place) rather than per transaction
 
     @classmethod
@@ -157,8 +159,8 @@ class WriterTurns:
         if self.held:
             return True
         fd = self._descriptor()
-        if self._after_wait:  # the second of a pair of turns: no yielding
-            self._after_wait = False
+        if self._free_turns:  # a run of turns after a wait: no yielding
+            self._free_turns -= 1
             if _lock(fd, fcntl.F_WRLCK, _TURN):
                 self.held = True
                 return True
@@ -181,7 +183,7 @@ class WriterTurns:
                         self.path, waiting.failed)
             return True
         self.held = True
-        self._after_wait = True
+        self._free_turns = RUN - 1
         return True
 
     def give_back(self) -> None:
