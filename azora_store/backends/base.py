@@ -212,6 +212,10 @@ class Backend(ABC):
         effects, are always committed durably."""
         return self.db.atomic()
 
+    #: Seconds a worker pauses after a claim that found fewer events than its
+    #: batch, before it claims again. Zero where writers do not exclude each other.
+    claim_gather: float = 0.0
+
     def outbox_waiter(self) -> OutboxWaiter:
         """What an idle worker waits on for new events (``backends/wakeups.py``):
         here a plain sleep; dialects with a change signal return a better one."""

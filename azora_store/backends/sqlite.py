@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
@@ -39,6 +40,7 @@ from .base import (
 from .fts5 import Fts5Index
 from .sqlite_errors import SqliteErrors
 from .sqlite_schema import SqliteIntrospection
+from .sqlite_turns import WriterTurns
 from .wakeups import DataVersionPoller, OutboxWaiter, Sleeper, WalWatcher
 
 MIGRATION_LOCK_TIMEOUT = 600.0
@@ -78,33 +80,75 @@ class AzoraSqliteDatabase(TranslatingDatabase, peewee.SqliteDatabase):
     LOCK_RETRY_FIRST, LOCK_RETRY_MAX = 0.0001, 0.001
 
     def begin(self, lock_type=None):
-        """``BEGIN IMMEDIATE``, retried after 0.1, 0.2, 0.4, 0.8 ms, then every
-        1 ms while another connection holds the write lock, up to the busy
-        timeout. SQLite's own busy handler sleeps 1, 2, 5, 10, ... up to 100 ms
-        between tries, so against a producer committing a few thousand times a
-        second a waiting worker found the lock free too rarely and fell seconds
-        behind (one worker, 2,000 events/s: p50 1.1 s, single waits of 1.3 s).
-        Capped at 1 ms, a waiting writer makes at most ~1,000 tries a second."""
+        """``BEGIN IMMEDIATE`` once this connection has its turn among the
+        package's writers (``sqlite_turns``: waiting writers sleep in the kernel
+        and are served in rounds, where polling for a free lock let a busy
+        producer's commits starve a worker), then retried after 0.1, 0.2, 0.4,
+        0.8 ms, then every 1 ms while a writer that takes no turns holds the
+        lock, all within the busy timeout. (SQLite's own busy handler sleeps 1,
+        2, 5, 10, ... up to 100 ms between tries.) The turn is given back at
+        COMMIT or ROLLBACK."""
         lock_type = lock_type or self._lock_type
         if not lock_type or lock_type.upper() == "DEFERRED":
             return super().begin(lock_type)
         conn = self.connection()
         deadline = time.monotonic() + self._timeout
-        pause = self.LOCK_RETRY_FIRST
+        turns = self._turns()
         conn.execute("PRAGMA busy_timeout = 0")
         try:
-            while time.monotonic() < deadline:
-                try:
-                    conn.execute(f"BEGIN {lock_type}")
-                    return None
-                except sqlite3.OperationalError as exc:
-                    if getattr(exc, "sqlite_errorcode", SQLITE_BUSY) & 0xFF != SQLITE_BUSY:
-                        break  # not the lock: let the translated error through
-                time.sleep(pause)
-                pause = min(pause * 2, self.LOCK_RETRY_MAX)
+            if turns is None or turns.take(self._timeout):
+                pause = self.LOCK_RETRY_FIRST
+                while time.monotonic() < deadline:
+                    try:
+                        conn.execute(f"BEGIN {lock_type}")
+                        return None
+                    except sqlite3.OperationalError as exc:
+                        if getattr(exc, "sqlite_errorcode", SQLITE_BUSY) & 0xFF != SQLITE_BUSY:
+                            break  # not the lock: let the translated error through
+                    time.sleep(pause)
+                    pause = min(pause * 2, self.LOCK_RETRY_MAX)
             return super().begin(lock_type)  # one last try, or the translated error
+        except BaseException:
+            if turns is not None:
+                turns.give_back()
+            raise
         finally:
             conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
+
+    def commit(self):
+        try:
+            return super().commit()
+        finally:
+            self._give_back_turn()
+
+    def rollback(self):
+        try:
+            return super().rollback()
+        finally:
+            self._give_back_turn()
+
+    def _turns(self) -> WriterTurns | None:
+        """This thread's connection's turns (opened with it, closed with it)."""
+        local = self.__dict__.get("_turns_local") or self.__dict__.setdefault(
+            "_turns_local", threading.local())
+        if not hasattr(local, "turns"):
+            local.turns = WriterTurns.beside(self.database)
+        return local.turns
+
+    def _give_back_turn(self) -> None:
+        turns = getattr(self.__dict__.get("_turns_local"), "turns", None)
+        if turns is not None:
+            turns.give_back()
+
+    def _close(self, conn):
+        try:
+            super()._close(conn)
+        finally:
+            local = self.__dict__.get("_turns_local")
+            turns = getattr(local, "turns", None)
+            if turns is not None:
+                turns.close()
+                del local.turns
 
     def _connect(self):
         if not self.existing_only or self.database == ":memory:":
@@ -174,6 +218,12 @@ class SqliteBackend(SqliteErrors, SqliteIntrospection, Backend):
             self.db.connection().execute(sql)
         except sqlite3.Error as exc:
             raise self.translate_error(exc, sql) from exc
+
+    #: One writer at a time: a worker that claimed a partial batch and claimed
+    #: again at once would take a turn after every commit of a busy producer
+    #: (one or two events a claim, the producer held to ~1,200 commits/s). A
+    #: millisecond's pause lets the events of a few commits gather instead.
+    claim_gather = 0.001
 
     def outbox_waiter(self) -> OutboxWaiter:
         """inotify on the WAL where there is one (no CPU while idle), else a

@@ -153,11 +153,15 @@ class Worker:
                                   daemon=True)
         chores.start()
         try:
+            gather = self.store.backend.claim_gather
             while not self.stopping:
-                if self.run_once(settle_later=True):
+                taken = self.run_once(settle_later=True)
+                if taken:
                     idle = self.config.idle_min
                     if self.config.max_events and self.stats.claimed >= self.config.max_events:
                         break
+                    if gather and taken < self.config.batch:
+                        self._stopping.wait(gather)  # let a busy producer's events gather
                     continue
                 if self.config.exit_when_idle and not self._work_left():
                     break
