@@ -108,3 +108,60 @@ def test_no_turns_in_memory_or_without_a_usable_sidecar(db_path) -> None:
         with store.atomic():
             store.sync.enqueue("no-turns", "Job", 1, "UPDATE", {})
         assert store.sync.counted()[("no-turns", "PENDING")] == 1
+
+
+def test_a_wait_interrupted_by_a_signal_leaves_no_turn_held(db_path) -> None:
+    """A signal handler raising (KeyboardInterrupt, a request timeout by
+    SIGALRM) while a writer waits: the turn that comes later must not stay
+    with the interrupted writer's idle connection."""
+    import signal
+
+    class Interrupted(Exception):
+        pass
+
+    def interrupt(*_: object) -> None:
+        raise Interrupted
+
+    holder, waiter = WriterTurns.beside(db_path), WriterTurns.beside(db_path)
+    assert holder is not None and waiter is not None and holder.take(1.0)
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        with pytest.raises(Interrupted):
+            waiter.take(5.0)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert not waiter.held
+    holder.give_back()
+    other = WriterTurns.beside(db_path)
+    assert other is not None
+    assert other.take(2.0), "the interrupted writer's helper kept the turn"
+    for turns in (other, holder, waiter):
+        turns.close()
+
+
+def test_a_forked_child_does_not_keep_its_parents_turn(db_path) -> None:
+    """An open file description's locks go with its last descriptor: a forked
+    child (a prefork server, multiprocessing's fork) must not keep the
+    parent's turn held by the copy it inherited."""
+    holder, waiter = WriterTurns.beside(db_path), WriterTurns.beside(db_path)
+    assert holder is not None and waiter is not None and holder.take(1.0)
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # lives on, touching nothing, until the parent is done
+        os.close(write)
+        os.read(read, 1)
+        os._exit(0)
+    os.close(read)
+    try:
+        assert not waiter.take(0.1)  # gives up; its helper gets the turn later, and ends
+        holder.give_back()
+        other = WriterTurns.beside(db_path)
+        assert other is not None
+        assert other.take(2.0), "the child's copy of a descriptor kept the turn held"
+        other.close()
+    finally:
+        os.close(write)
+        os.waitpid(child, 0)
+        holder.close()

@@ -216,6 +216,12 @@ class Backend(ABC):
     #: batch, before it claims again. Zero where writers do not exclude each other.
     claim_gather: float = 0.0
 
+    def outbox_draining(self, draining: bool) -> None:
+        """Told by a sync worker whether its last claim was a full batch (it is
+        draining a backlog, throughput before fairness) or not. Here nothing
+        changes; SQLite's writers stop taking turns while it drains."""
+        return None
+
     def outbox_waiter(self) -> OutboxWaiter:
         """What an idle worker waits on for new events (``backends/wakeups.py``):
         here a plain sleep; dialects with a change signal return a better one."""

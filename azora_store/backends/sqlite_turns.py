@@ -20,9 +20,11 @@ The kernel's wait has no timeout, so a contended wait runs on a helper thread
 (one per connection, started at its first contended wait: handing a wait to
 it costs ~10 us, starting a thread for each ~125 us) while the caller waits at
 most its busy timeout; a helper whose caller gave up gives the turn back as
-soon as it gets it, and ends. The kernel drops a
-dead process's locks. Writers that take no turns (the sqlite3 shell, another
-program, a DEFERRED transaction) still get SQLite's lock the usual way.
+soon as it gets it, and ends. The kernel drops a dead process's locks, and
+a forked child closes its copies of the parent's descriptors at once (a lock
+lives as long as its last descriptor). Writers that take no turns (the
+sqlite3 shell, another program, a DEFERRED transaction) still get SQLite's
+lock the usual way.
 
 Where open-file-description locks are missing (not Linux, a 32-bit build) or
 the sidecar cannot be opened for writing (a read-only directory), there are
@@ -31,12 +33,14 @@ no turns: writers retry SQLite's lock as before.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
 import queue
 import struct
 import threading
+import weakref
 
 try:
     import fcntl
@@ -69,6 +73,16 @@ def _lock(fd: int, kind: int, byte: int, wait: bool = False) -> bool:
     return True
 
 
+def _release(fd: int) -> None:
+    """Clear every lock this descriptor holds, then close it. (Closing alone
+    would not release them while a forked child still holds a copy of the
+    descriptor: an open file description's locks go with its last copy.)"""
+    try:
+        fcntl.fcntl(fd, fcntl.F_OFD_SETLK, _FLOCK.pack(fcntl.F_UNLCK, os.SEEK_SET, 0, 0, 0))
+    finally:
+        os.close(fd)
+
+
 class _Wait:
     """One contended wait for a turn, on a helper thread."""
 
@@ -90,20 +104,25 @@ class _Wait:
             _lock(fd, fcntl.F_UNLCK, _REGISTER)
         except OSError as exc:
             self.failed = exc
-        with self._state:
+            _lock(fd, fcntl.F_UNLCK, _REGISTER)  # never left registered
+        with self._state:  # the caller decides under the same lock (finished)
             if self._abandoned:
-                os.close(fd)  # gives back whatever it holds
+                _release(fd)  # gives back whatever it holds
                 return False
-        self._done.set()
+            self._done.set()
         return True
 
     def finished(self, timeout: float) -> bool:
         """Whether the wait ended within ``timeout`` seconds; if not, the helper
-        keeps the descriptor and closes it when its wait ends."""
-        self._done.wait(timeout)
-        with self._state:
-            self._abandoned = not self._done.is_set()
-            return not self._abandoned
+        keeps the descriptor and closes it when its wait ends. Interrupted (a
+        signal handler raising, KeyboardInterrupt), the wait counts as given up
+        unless it had already ended."""
+        try:
+            self._done.wait(timeout)
+        finally:
+            with self._state:
+                self._abandoned = not self._done.is_set()
+        return not self._abandoned
 
 
 def _serve(requests: queue.SimpleQueue[_Wait | None]) -> None:
@@ -111,6 +130,17 @@ def _serve(requests: queue.SimpleQueue[_Wait | None]) -> None:
     to stop (None) or its caller gave up on a wait."""
     while (wait := requests.get()) is not None and wait.run():
         pass
+
+
+_LIVE: weakref.WeakSet[WriterTurns] = weakref.WeakSet()
+
+
+def _forget_in_child() -> None:
+    """In a forked child, close the copies of the parent's descriptors (only
+    close: clearing their locks would clear the parent's), so a child that
+    outlives its parent does not keep the parent's turn held."""
+    for turns in list(_LIVE):
+        turns._forget_inherited()
 
 
 class WriterTurns:
@@ -125,6 +155,7 @@ class WriterTurns:
         self._helper: queue.SimpleQueue[_Wait | None] | None = None
         self.held = False
         self._free_turns = 0  # turns it may still take without yielding (a run)
+        _LIVE.add(self)
         self._descriptor()  # fail now (read-only place) rather than per transaction
 
     @classmethod
@@ -134,7 +165,7 @@ class WriterTurns:
         if not AVAILABLE or not database or database == ":memory:" or \
                 database.startswith("file:"):
             return None
-        path = os.path.abspath(database)
+        path = os.path.realpath(database)  # one sidecar whatever symlink leads here
         try:
             mode = os.stat(path).st_mode & 0o666
         except OSError:
@@ -145,9 +176,15 @@ class WriterTurns:
             log.debug("no write turns for %s: %s", path, exc)
             return None
 
+    def _forget_inherited(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+        self._fd, self._helper, self.held, self._pid = None, None, False, os.getpid()
+
     def _descriptor(self) -> int:
         if self._pid != os.getpid():  # inherited across fork: the parent's locks
-            self._fd, self._helper, self.held, self._pid = None, None, False, os.getpid()
+            self._forget_inherited()
         if self._fd is None:
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, self._mode)
         return self._fd
@@ -169,13 +206,23 @@ class WriterTurns:
             _lock(fd, fcntl.F_UNLCK, _REGISTER)
             if self.held:
                 return True
+        if timeout <= 0:
+            return False  # no waiting at all: no helper to start and abandon
         waiting = _Wait(fd)
         if self._helper is None:
             self._helper = queue.SimpleQueue()
             threading.Thread(target=_serve, args=(self._helper,), name="azora-write-turn",
                              daemon=True).start()
         self._helper.put(waiting)
-        if not waiting.finished(timeout):
+        try:
+            ended = waiting.finished(timeout)
+        except BaseException:  # interrupted: a turn that came is the caller's to give back
+            if waiting.finished(0):
+                self.held = True
+            else:
+                self._fd = self._helper = None
+            raise
+        if not ended:
             self._fd = self._helper = None  # the helper closes the descriptor, and ends
             return False
         if waiting.failed is not None:
@@ -187,19 +234,25 @@ class WriterTurns:
         return True
 
     def give_back(self) -> None:
+        """End this connection's turn (at COMMIT or ROLLBACK)."""
         if self.held:
             self.held = False
             if self._fd is not None and self._pid == os.getpid():
                 _lock(self._fd, fcntl.F_UNLCK, _TURN)
 
     def close(self) -> None:
+        """Give back the turn and the descriptor, and stop the helper."""
         if self._helper is not None:
             self._helper.put(None)
             self._helper = None
         self.held = False
         if self._fd is not None and self._pid == os.getpid():
-            os.close(self._fd)
+            _release(self._fd)
         self._fd = None
 
     def __del__(self) -> None:
         self.close()
+
+
+if AVAILABLE:
+    os.register_at_fork(after_in_child=_forget_in_child)

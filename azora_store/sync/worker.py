@@ -156,6 +156,8 @@ class Worker:
             gather = self.store.backend.claim_gather
             while not self.stopping:
                 taken = self.run_once(settle_later=True)
+                # A full batch (of more than one event): a backlog is being drained.
+                self.store.backend.outbox_draining(taken >= self.config.batch > 1)
                 if taken:
                     idle = self.config.idle_min
                     if self.config.max_events and self.stats.claimed >= self.config.max_events:

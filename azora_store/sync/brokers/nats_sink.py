@@ -292,11 +292,12 @@ class PubAcks:
     async def listen(cls, nc: Any) -> PubAcks:
         missing = [name for name in _CLIENT_INTERNALS if not callable(getattr(nc, name, None))]
         if missing:  # a nats-py outside the tested range: say so, don't fail mid-batch
-            from importlib.metadata import version
+            import nats
 
             raise ConfigurationError(
                 f"the nats sync handler needs nats-py's {', '.join(missing)}, which nats-py "
-                f"{version('nats-py')} lacks: install a tested one, pip install 'nats-py>=2.16,<3'")
+                f"{getattr(nats, '__version__', '(unknown version)')} lacks: install a tested "
+                "one, pip install 'nats-py>=2.16,<3'")
         acks = cls(nc.new_inbox() + ".")
         await nc.subscribe(acks.inbox + "*", cb=acks.on_reply, pending_msgs_limit=-1,
                            pending_bytes_limit=-1)
