@@ -127,13 +127,8 @@ class ListingPlans(PlanParts):
         else:
             where.append(f"j.currency = {p}")
             params.append(request.currency)
-        if request.min_budget is not None:
-            where.append(f"j.budget_minor >= {p}")
-            params.append(request.min_budget)
-        if request.max_budget is not None:
-            where.append(f"j.budget_minor <= {p}")
-            params.append(request.max_budget)
-        return " AND ".join(where), params
+        budget, budget_params = self._budget_range(request, "j")
+        return " AND ".join(where + budget), params + budget_params
 
     def _listing_sql(self, request: SearchRequest, plan: str, paged: bool,
                      by_index: bool = False, by_budget: bool = False

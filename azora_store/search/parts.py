@@ -18,10 +18,8 @@ class PlanParts(PlanNumbers):
     backend: Any
     _statement: Any
 
-    def _filters(self, request: SearchRequest, alias: str, job_id: str,
-                 skip_skill: str | None = None) -> tuple[list[str], list[Any]]:
-        """Budget and currency (on ``alias``, a jobs row or a posting) and the skills
-        other than ``skip_skill`` (by primary key of job_skills)."""
+    def _budget_range(self, request: SearchRequest, alias: str) -> tuple[list[str], list[Any]]:
+        """The budget bounds asked for, on ``alias``'s ``budget_minor``."""
         sql, params = [], []
         if request.min_budget is not None:
             sql.append(f"{alias}.budget_minor >= {self.p}")
@@ -29,6 +27,13 @@ class PlanParts(PlanNumbers):
         if request.max_budget is not None:
             sql.append(f"{alias}.budget_minor <= {self.p}")
             params.append(request.max_budget)
+        return sql, params
+
+    def _filters(self, request: SearchRequest, alias: str, job_id: str,
+                 skip_skill: str | None = None) -> tuple[list[str], list[Any]]:
+        """Budget and currency (on ``alias``, a jobs row or a posting) and the skills
+        other than ``skip_skill`` (by primary key of job_skills)."""
+        sql, params = self._budget_range(request, alias)
         if request.currency is not None:
             sql.append(f"{alias}.currency = {self.p}")
             params.append(request.currency)
