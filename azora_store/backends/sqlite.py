@@ -93,7 +93,7 @@ class AzoraSqliteDatabase(TranslatingDatabase, peewee.SqliteDatabase):
             return super().begin(lock_type)
         conn = self.connection()
         deadline = time.monotonic() + self._timeout
-        turns = self._turns() if getattr(self._local_turns(), "fair", True) else None
+        turns = self._turns()
         conn.execute("PRAGMA busy_timeout = 0")
         try:
             if turns is None or turns.take(self._timeout):
@@ -139,8 +139,11 @@ class AzoraSqliteDatabase(TranslatingDatabase, peewee.SqliteDatabase):
         self._local_turns().fair = fair
 
     def _turns(self) -> WriterTurns | None:
-        """This thread's connection's turns (opened with it, closed with it)."""
+        """This thread's connection's turns (opened with it, closed with it);
+        None while it takes none (``take_turns(False)``)."""
         local = self._local_turns()
+        if not getattr(local, "fair", True):
+            return None
         if not hasattr(local, "turns"):
             local.turns = WriterTurns.beside(self.database)
         return local.turns
